@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct EngageBot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engage-bot",
+        abstract: "A headless WebRTC participant that records ENGAGE-style meeting rooms."
+    )
+}

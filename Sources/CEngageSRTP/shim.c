@@ -1,0 +1,1 @@
+#include "CEngageSRTP.h"

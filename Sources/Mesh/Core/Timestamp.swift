@@ -1,0 +1,51 @@
+/// A point on a monotonic clock, in nanoseconds since an arbitrary origin.
+///
+/// The sans-IO cores never read a clock: the edge reads one and passes `Timestamp`s in.
+/// Tests pass virtual time.
+public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible {
+    public var nanoseconds: Int64
+
+    public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+    public static func milliseconds(_ value: Int64) -> Timestamp { Timestamp(nanoseconds: value * 1_000_000) }
+    public static func seconds(_ value: Double) -> Timestamp { Timestamp(nanoseconds: Int64(value * 1e9)) }
+    public static let zero = Timestamp(nanoseconds: 0)
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    public func adding(_ duration: Duration) -> Timestamp {
+        Timestamp(nanoseconds: nanoseconds + duration.nanoseconds)
+    }
+    public static func + (lhs: Timestamp, rhs: Duration) -> Timestamp { lhs.adding(rhs) }
+    public static func - (lhs: Timestamp, rhs: Timestamp) -> Duration {
+        .nanoseconds(lhs.nanoseconds - rhs.nanoseconds)
+    }
+
+    public var secondsValue: Double { Double(nanoseconds) / 1e9 }
+    public var description: String { "t+\(Double(nanoseconds / 1_000) / 1e3)ms" }
+}
+
+extension Duration {
+    /// The whole duration in nanoseconds (saturating far outside any protocol timer's range).
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+    public var secondsValue: Double { Double(nanoseconds) / 1e9 }
+}
+
+/// The earliest of optional deadlines, each tagged with why it is due.
+public struct Deadline: Sendable, Equatable, CustomStringConvertible {
+    public var at: Timestamp
+    public var reason: String
+
+    public init(at: Timestamp, reason: String) {
+        self.at = at
+        self.reason = reason
+    }
+
+    public static func earliest(_ candidates: [Deadline?]) -> Deadline? {
+        candidates.compactMap { $0 }.min { $0.at < $1.at }
+    }
+
+    public var description: String { "\(reason) at \(at)" }
+}

@@ -1,0 +1,38 @@
+import Testing
+@testable import Mesh
+
+@Suite struct CoreTests {
+    @Test func readerThrowsOnTruncation() throws {
+        var reader = ByteReader([0x01, 0x02, 0x03])
+        #expect(throws: ParseError.self) { try reader.readUInt32() }
+        #expect(try reader.readUInt16() == 0x0102)
+    }
+
+    @Test func writerRoundTrips() throws {
+        var writer = ByteWriter()
+        writer.write(UInt16(0xbeef))
+        writer.write(UInt32(0x0102_0304))
+        writer.writeUInt24(0xabcdef)
+        var reader = ByteReader(writer.bytes)
+        #expect(try reader.readUInt16() == 0xbeef)
+        #expect(try reader.readUInt32() == 0x0102_0304)
+        #expect(try reader.readUInt24() == 0xabcdef)
+        #expect(reader.isAtEnd)
+    }
+
+    @Test func addressesParse() {
+        #expect(TransportAddress(host: "127.0.0.1", port: 5)?.addressBytes == [127, 0, 0, 1])
+        #expect(TransportAddress(host: "::1", port: 5)?.addressBytes == Array(repeating: 0, count: 15) + [1])
+        #expect(TransportAddress(host: "fe80::1:2", port: 1)?.host == "fe80:0:0:0:0:0:1:2")
+        #expect(TransportAddress(host: "256.0.0.1", port: 5) == nil)
+        #expect(TransportAddress(host: "1::2::3", port: 5) == nil)
+    }
+
+    @Test func hashesMatchKnownVectors() {
+        // RFC 2202 test case 2 and the CRC-32 check value.
+        let mac = Crypto.hmacSHA1(key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8))
+        #expect(mac.hexString == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
+        #expect(Crypto.crc32(Array("123456789".utf8)) == 0xcbf4_3926)
+        #expect(Crypto.sha256(Array("abc".utf8)).hexString.hasPrefix("ba7816bf"))
+    }
+}
