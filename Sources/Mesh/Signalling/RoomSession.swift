@@ -1,0 +1,141 @@
+/// Which of a participant's connections: its camera (with chat), or its screen share.
+public enum ConnectionKind: String, Hashable, Sendable, Codable {
+    case camera
+    case screen
+}
+
+/// One connection of the mesh, named by the remote's signalling channel (unique per page load) and kind.
+public struct ConnectionKey: Hashable, Sendable, CustomStringConvertible {
+    public var remoteChannel: String
+    public var kind: ConnectionKind
+
+    public init(remoteChannel: String, kind: ConnectionKind) {
+        self.remoteChannel = remoteChannel
+        self.kind = kind
+    }
+
+    public var description: String { "\(kind.rawValue)@\(remoteChannel)" }
+}
+
+/// What the room protocol asks the bot to do next.
+public enum RoomAction: Equatable, Sendable {
+    /// A text frame for the signalling WebSocket.
+    case send(String)
+    /// Build a connection from this remote offer, then call `answerReady` with the complete answer.
+    case answerOffer(ConnectionKey, peer: String, sdp: String)
+    /// Build a connection and an offer for this newcomer, then call `offerReady` with the complete offer.
+    case makeOffer(ConnectionKey, peer: String)
+    /// Apply the remote answer to the connection we offered.
+    case applyAnswer(ConnectionKey, sdp: String)
+    /// Something arrived that the protocol does not allow here; it was dropped.
+    case rejected(String)
+}
+
+/// The room protocol of PROTOCOL.md as a sans-IO state machine: frames in, actions out.
+///
+/// It decides roles exactly as the room's browsers do: the bot answers offers from everyone already
+/// present, and offers to everyone whose `new-peer` arrives after it joined. It never touches SDP
+/// contents; the connections do.
+public struct RoomSession: Sendable {
+    public let me: String
+    public private(set) var connections: [ConnectionKey: ConnectionRecord] = [:]
+
+    public struct ConnectionRecord: Equatable, Sendable {
+        public enum Role: Equatable, Sendable { case offerer, answerer }
+        public enum Stage: Equatable, Sendable { case negotiating, awaitingAnswer, established }
+        public var peer: String
+        public var role: Role
+        public var stage: Stage
+    }
+
+    public init(me: String) { self.me = me }
+
+    /// The first frame to send after the WebSocket opens.
+    public func join() -> RoomAction {
+        .send(SignallingCodec.encodeNewPeer(me: me, screenSharing: false))
+    }
+
+    public mutating func handle(frame text: String) -> [RoomAction] {
+        let message: SignallingMessage
+        do {
+            message = try SignallingCodec.decode(text)
+        } catch {
+            return [.rejected("malformed signalling frame dropped: \(error)")]
+        }
+        // The server echoes our own broadcasts; browsers drop frames by name, and so do we.
+        guard message.peer != me else { return [] }
+        switch message {
+        case .newPeer(let peer, let channel, let screenSharing):
+            guard let channel, !channel.isEmpty else {
+                return [.rejected("new-peer from '\(peer.logSafe)' without a channel dropped")]
+            }
+            let key = ConnectionKey(remoteChannel: channel, kind: screenSharing ? .screen : .camera)
+            if connections[key] != nil {
+                return [.rejected("repeated new-peer for live connection \(key) of '\(peer.logSafe)' ignored")]
+            }
+            connections[key] = ConnectionRecord(peer: peer, role: .offerer, stage: .negotiating)
+            return [.makeOffer(key, peer: peer)]
+
+        case .offer(let peer, let channel, let sdp, let flags):
+            if flags.remote {
+                return [.rejected("offer from '\(peer.logSafe)' for a screen share of ours dropped: the bot shares none")]
+            }
+            let key = ConnectionKey(remoteChannel: channel, kind: flags.local ? .screen : .camera)
+            if connections[key] != nil {
+                return [.rejected("second offer for live connection \(key) of '\(peer.logSafe)' dropped")]
+            }
+            connections[key] = ConnectionRecord(peer: peer, role: .answerer, stage: .negotiating)
+            return [.answerOffer(key, peer: peer, sdp: sdp)]
+
+        case .answer(let peer, let channel, let sdp, let flags):
+            let key = ConnectionKey(remoteChannel: channel, kind: flags.local ? .screen : .camera)
+            guard let record = connections[key], record.role == .offerer, record.stage == .awaitingAnswer else {
+                return [.rejected("answer from '\(peer.logSafe)' for no pending offer (\(key)) dropped")]
+            }
+            connections[key]?.stage = .established
+            return [.applyAnswer(key, sdp: sdp)]
+
+        case .other:
+            return []
+        }
+    }
+
+    /// Our offer for `key` is complete (gathering done): send it.
+    public mutating func offerReady(_ key: ConnectionKey, sdp: String) -> [RoomAction] {
+        guard connections[key]?.role == .offerer, connections[key]?.stage == .negotiating else { return [] }
+        connections[key]?.stage = .awaitingAnswer
+        // Our flags as the offerer: we never share; for their screen, they are the sharer.
+        let flags = ScreenSharingFlags(local: false, remote: key.kind == .screen)
+        return [.send(SignallingCodec.encodeDescription(
+            me: me, type: .offer, sdp: sdp, receiverChannel: key.remoteChannel, flags: flags))]
+    }
+
+    /// Our answer for `key` is complete: send it back with the offer's flags swapped.
+    public mutating func answerReady(_ key: ConnectionKey, sdp: String) -> [RoomAction] {
+        guard connections[key]?.role == .answerer, connections[key]?.stage == .negotiating else { return [] }
+        connections[key]?.stage = .established
+        let offerFlags = ScreenSharingFlags(local: key.kind == .screen, remote: false)
+        return [.send(SignallingCodec.encodeDescription(
+            me: me, type: .answer, sdp: sdp, receiverChannel: key.remoteChannel, flags: offerFlags.swapped))]
+    }
+
+    /// The connection ended (or failed to start); a later offer or new-peer for the same key starts afresh.
+    public mutating func connectionClosed(_ key: ConnectionKey) {
+        connections[key] = nil
+    }
+}
+
+extension String {
+    /// A bounded, printable form of untrusted text for log lines.
+    public var logSafe: String {
+        var result = ""
+        for scalar in unicodeScalars.prefix(80) {
+            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return unicodeScalars.count > 80 ? result + "…" : result
+    }
+}
