@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "engage-bot", targets: ["Bot"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
@@ -43,10 +45,24 @@ let package = Package(
             dependencies: ["Mesh"],
             swiftSettings: strict
         ),
+        // The edges: UDP sockets, the signalling WebSocket, the runner loop.
+        .target(
+            name: "MeshIO",
+            dependencies: [
+                "Mesh",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Bot",
             dependencies: [
-                "Mesh", "Recorder",
+                "Mesh", "MeshIO", "Recorder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,39 @@
+import Mesh
+import NIOCore
+
+/// The one place the monotonic clock is read for the sans-IO cores.
+public enum MonotonicClock {
+    public static func now() -> Timestamp {
+        Timestamp(nanoseconds: Int64(clamping: NIODeadline.now().uptimeNanoseconds))
+    }
+
+    static func deadline(_ timestamp: Timestamp) -> NIODeadline {
+        .uptimeNanoseconds(UInt64(clamping: max(timestamp.nanoseconds, 0)))
+    }
+}
+
+extension TransportAddress {
+    init?(_ address: SocketAddress) {
+        guard let port = address.port, let bytes = address.addressBytes else { return nil }
+        self.init(addressBytes: bytes, port: UInt16(clamping: port))
+    }
+
+    func socketAddress() throws -> SocketAddress {
+        try SocketAddress(ipAddress: host, port: Int(port))
+    }
+}
+
+extension SocketAddress {
+    var addressBytes: [UInt8]? {
+        switch self {
+        case .v4(let address):
+            var raw = address.address.sin_addr.s_addr  // network order already
+            return withUnsafeBytes(of: &raw) { Array($0) }
+        case .v6(let address):
+            var raw = address.address.sin6_addr
+            return withUnsafeBytes(of: &raw) { Array($0) }
+        case .unixDomainSocket:
+            return nil
+        }
+    }
+}
