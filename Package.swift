@@ -71,7 +71,7 @@ let package = Package(
 
         .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser"], swiftSettings: strict),
-        .testTarget(name: "BotTests", dependencies: ["Mesh"], swiftSettings: strict),
+        .testTarget(name: "BotTests", dependencies: ["Mesh", "MeshIO"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

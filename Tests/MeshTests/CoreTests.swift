@@ -36,3 +36,16 @@ import Testing
         #expect(Crypto.sha256(Array("abc".utf8)).hexString.hasPrefix("ba7816bf"))
     }
 }
+
+@Suite struct DemuxTests {
+    @Test func classifiesByFirstByte() {
+        #expect(DatagramKind(classifying: [0x00, 0x01]) == .stun)
+        #expect(DatagramKind(classifying: [22, 0xfe, 0xfd]) == .dtls)
+        #expect(DatagramKind(classifying: [0x80, 96]) == .rtp)
+        #expect(DatagramKind(classifying: [0x80, 0xe0]) == .rtp)  // payload type 96 with the marker bit
+        #expect(DatagramKind(classifying: [0x81, 201]) == .rtcp)
+        #expect(DatagramKind(classifying: [0x80]) == .unknown)
+        #expect(DatagramKind(classifying: []) == .unknown)
+        #expect(DatagramKind(classifying: [0xff, 0]) == .unknown)
+    }
+}
