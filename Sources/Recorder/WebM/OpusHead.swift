@@ -23,6 +23,12 @@ public enum OpusHead {
         public var channels: Int
         public var preSkip: UInt16
         public var inputSampleRate: UInt32
+
+        public init(channels: Int, preSkip: UInt16, inputSampleRate: UInt32) {
+            self.channels = channels
+            self.preSkip = preSkip
+            self.inputSampleRate = inputSampleRate
+        }
     }
 
     public static func parse(_ bytes: some Collection<UInt8>) throws -> Fields {

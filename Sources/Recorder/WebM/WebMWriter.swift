@@ -75,6 +75,8 @@ public struct WebMWriterStatistics: Sendable, Equatable {
     public var beforeClusterClamped = 0
     /// Negative timestamps, written at 0 because cluster timestamps are unsigned.
     public var negativeClamped = 0
+
+    public init() {}
 }
 
 /// Writes a live WebM stream: bytes in, bytes out, append-only.
