@@ -1,5 +1,6 @@
 #include "CEngageWebMParser.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -78,12 +79,22 @@ public:
 
     webm::Status OnFrame(const webm::FrameMetadata &metadata, webm::Reader *reader,
                          std::uint64_t *bytesRemaining) override {
-        // Only count once per frame, not on every resumption after a partial skip.
-        if (*bytesRemaining == metadata.size && current_ != nullptr) {
+        // Read rather than Skip: FileReader skips with fseek, which succeeds past the end of a
+        // truncated file and would count a cut-off frame as whole.
+        std::uint8_t buffer[4096];
+        while (*bytesRemaining > 0) {
+            const std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buffer, *bytesRemaining));
+            std::uint64_t got = 0;
+            const webm::Status status = reader->Read(wanted, buffer, &got);
+            *bytesRemaining -= got;
+            if (status.code == webm::Status::kOkPartial && got > 0) continue;
+            if (!status.completed_ok()) return status;
+        }
+        if (current_ != nullptr) {
             current_->frameCount++;
             current_->frameBytes += metadata.size;
         }
-        return Skip(reader, bytesRemaining);
+        return webm::Status(webm::Status::kOkCompleted);
     }
 
 private:

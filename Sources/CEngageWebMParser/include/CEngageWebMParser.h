@@ -22,7 +22,7 @@ typedef struct {
     uint64_t codecPrivateLength;
     uint64_t blockCount;
     uint64_t keyframeCount;
-    uint64_t frameCount;
+    uint64_t frameCount;        // frames read whole (a truncated last frame is not counted)
     uint64_t frameBytes;
     int64_t firstTimestampMs;   // cluster timestamp + block offset, scaled to milliseconds
     int64_t lastTimestampMs;

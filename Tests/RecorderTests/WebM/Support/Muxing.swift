@@ -10,6 +10,8 @@ struct MuxedRecording {
     var audioPackets = 0
     /// Byte offset and timestamp of every Cluster the writer opened.
     var clusters: [(offset: Int, timestampMilliseconds: Int64)] = []
+    /// Where each SimpleBlock ends, to know which blocks a truncated file still holds whole.
+    var blockEnds: [(track: UInt64, end: Int)] = []
     var statistics = WebMWriterStatistics()
 
     static let videoTrack: UInt64 = 1
@@ -46,6 +48,7 @@ struct MuxedRecording {
             let offset = recording.bytes.count
             recording.bytes += try writer.append(
                 frame: item.bytes, track: item.track, timestampMilliseconds: item.timestamp, keyframe: item.key)
+            recording.blockEnds.append((item.track, recording.bytes.count))
             if writer.statistics.clusters > clustersBefore {
                 recording.clusters.append((offset, item.timestamp))
             }
