@@ -52,6 +52,11 @@ struct WebMMediaTests {
             #expect(abs(stream.duration - Self.seconds) < 0.1, "\(stream.codec) lasts \(stream.duration) s")
         }
 
+        // MuxedRecording passes 1_700_000_000_000 ms since 1970; DateUTC counts from 2001.
+        let created = try MediaTool.run(
+            MediaTool.ffprobe, ["-v", "error", "-show_entries", "format_tags=creation_time", "-of", "csv=p=0", url.path])
+        #expect(created.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2023-11-14T22:13:20.000000Z")
+
         let summary = LibWebMSummary(path: url.path)
         #expect(summary.result == 0, "\(summary.error)")
         #expect(!summary.isParsingError)
