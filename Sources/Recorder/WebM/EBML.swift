@@ -1,0 +1,130 @@
+import Mesh
+
+/// EBML (RFC 8794) primitives: the variable-length integers and elements that WebM is built from.
+public enum EBML {
+    /// The reserved all-ones size meaning "until an element of the parent's level appears".
+    /// Eight bytes, like libwebm's live muxer, because some readers only accept that spelling.
+    public static let unknownSize: [UInt8] = [0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+
+    /// The largest size an 8-byte vint can carry; all ones is reserved for `unknownSize`.
+    public static let maximumSize: UInt64 = (1 << 56) - 2
+
+    /// The shortest vint for `value`. Values above `maximumSize` cannot exist in memory, so they trap.
+    public static func encodeSize(_ value: UInt64) -> [UInt8] {
+        precondition(value <= maximumSize, "EBML size \(value) does not fit in 8 bytes")
+        var length = 1
+        // All ones at a given length means "unknown", so a value equal to it needs one byte more.
+        while length < 8, value >= (UInt64(1) << (7 * UInt64(length))) - 1 { length += 1 }
+        let marked = value | (UInt64(1) << (7 * UInt64(length)))
+        return (0..<length).reversed().map { UInt8(truncatingIfNeeded: marked >> (8 * UInt64($0))) }
+    }
+
+    /// Element IDs keep their marker bits on the wire, so they are written as their big-endian bytes.
+    public static func encodeID(_ id: UInt32) -> [UInt8] {
+        let length = id > 0xFF_FFFF ? 4 : id > 0xFFFF ? 3 : id > 0xFF ? 2 : 1
+        return (0..<length).reversed().map { UInt8(truncatingIfNeeded: id >> (8 * UInt32($0))) }
+    }
+
+    /// Reads a data size; `nil` is the unknown size (all value bits set, at any length).
+    public static func readSize(_ reader: inout ByteReader) throws -> UInt64? {
+        let first = try reader.readUInt8()
+        guard first != 0 else { throw ParseError("EBML size longer than 8 bytes at \(reader.position - 1)") }
+        let length = first.leadingZeroBitCount + 1
+        var value = UInt64(first & (0xFF >> length))
+        var allOnes = value == UInt64(0xFF >> length)
+        for _ in 1..<length {
+            let byte = try reader.readUInt8()
+            allOnes = allOnes && byte == 0xFF
+            value = value << 8 | UInt64(byte)
+        }
+        return allOnes ? nil : value
+    }
+
+    /// Reads an element ID with its marker bits, as `encodeID` writes it.
+    public static func readID(_ reader: inout ByteReader) throws -> UInt32 {
+        let first = try reader.readUInt8()
+        let length = first.leadingZeroBitCount + 1
+        guard length <= 4 else { throw ParseError("EBML ID longer than 4 bytes at \(reader.position - 1)") }
+        var id = UInt32(first)
+        for _ in 1..<length { id = id << 8 | UInt32(try reader.readUInt8()) }
+        return id
+    }
+
+    /// The IDs this writer uses, named as in the Matroska specification.
+    public enum ID {
+        public static let ebml: UInt32 = 0x1A45_DFA3
+        public static let ebmlVersion: UInt32 = 0x4286
+        public static let ebmlReadVersion: UInt32 = 0x42F7
+        public static let ebmlMaxIDLength: UInt32 = 0x42F2
+        public static let ebmlMaxSizeLength: UInt32 = 0x42F3
+        public static let docType: UInt32 = 0x4282
+        public static let docTypeVersion: UInt32 = 0x4287
+        public static let docTypeReadVersion: UInt32 = 0x4285
+
+        public static let segment: UInt32 = 0x1853_8067
+        public static let info: UInt32 = 0x1549_A966
+        public static let timestampScale: UInt32 = 0x2A_D7B1
+        public static let muxingApp: UInt32 = 0x4D80
+        public static let writingApp: UInt32 = 0x5741
+        public static let dateUTC: UInt32 = 0x4461
+
+        public static let tracks: UInt32 = 0x1654_AE6B
+        public static let trackEntry: UInt32 = 0xAE
+        public static let trackNumber: UInt32 = 0xD7
+        public static let trackUID: UInt32 = 0x73C5
+        public static let trackType: UInt32 = 0x83
+        public static let flagLacing: UInt32 = 0x9C
+        public static let codecID: UInt32 = 0x86
+        public static let codecPrivate: UInt32 = 0x63A2
+        public static let codecDelay: UInt32 = 0x56AA
+        public static let seekPreRoll: UInt32 = 0x56BB
+        public static let video: UInt32 = 0xE0
+        public static let pixelWidth: UInt32 = 0xB0
+        public static let pixelHeight: UInt32 = 0xBA
+        public static let audio: UInt32 = 0xE1
+        public static let samplingFrequency: UInt32 = 0xB5
+        public static let channels: UInt32 = 0x9F
+
+        public static let cluster: UInt32 = 0x1F43_B675
+        public static let timestamp: UInt32 = 0xE7
+        public static let simpleBlock: UInt32 = 0xA3
+    }
+}
+
+extension ByteWriter {
+    mutating func ebmlID(_ id: UInt32) { write(contentsOf: EBML.encodeID(id)) }
+
+    mutating func ebmlUInt(_ id: UInt32, _ value: UInt64) {
+        ebmlID(id)
+        let length = max(1, (64 - value.leadingZeroBitCount + 7) / 8)
+        write(contentsOf: EBML.encodeSize(UInt64(length)))
+        for shift in (0..<length).reversed() { write(UInt8(truncatingIfNeeded: value >> (8 * UInt64(shift)))) }
+    }
+
+    mutating func ebmlInt64(_ id: UInt32, _ value: Int64) {
+        ebmlID(id)
+        write(contentsOf: EBML.encodeSize(8))
+        write(UInt64(bitPattern: value))
+    }
+
+    mutating func ebmlFloat(_ id: UInt32, _ value: Double) {
+        ebmlID(id)
+        write(contentsOf: EBML.encodeSize(8))
+        write(value.bitPattern)
+    }
+
+    mutating func ebmlBinary(_ id: UInt32, _ value: some Collection<UInt8>) {
+        ebmlID(id)
+        write(contentsOf: EBML.encodeSize(UInt64(value.count)))
+        write(contentsOf: value)
+    }
+
+    mutating func ebmlString(_ id: UInt32, _ value: String) { ebmlBinary(id, Array(value.utf8)) }
+
+    /// A master element of known size: its body is built first because the size precedes it.
+    mutating func ebmlMaster(_ id: UInt32, _ body: (inout ByteWriter) -> Void) {
+        var inner = ByteWriter()
+        body(&inner)
+        ebmlBinary(id, inner.bytes)
+    }
+}
