@@ -21,6 +21,8 @@ public struct TransportWideFeedbackBuilder: Sendable {
     private var highest: Int64?
     /// First sequence number the next feedback starts from.
     private var windowStart: Int64?
+    /// Highest sequence number any feedback has covered so far.
+    private var reportedHighest: Int64?
     private var lastFeedback: Timestamp?
     private var feedbackPacketCount: UInt8 = 0
 
@@ -40,8 +42,10 @@ public struct TransportWideFeedbackBuilder: Sendable {
         let sequence = unwrap(transportSequenceNumber)
         guard arrivals[sequence] == nil else { return }
         if let windowStart, sequence < windowStart {
-            // Reportable only while its neighbours' arrivals are still known.
-            guard let oldest = arrivals.keys.min(), sequence > oldest else { return }
+            if let reportedHighest, sequence <= reportedHighest {
+                // Re-reporting is honest only while the arrivals it repeats are still known.
+                guard let oldest = arrivals.keys.min(), sequence > oldest else { return }
+            }
             self.windowStart = sequence
         }
         if windowStart == nil { windowStart = sequence }
@@ -94,6 +98,7 @@ public struct TransportWideFeedbackBuilder: Sendable {
             start = sequence
         }
         windowStart = highest + 1
+        reportedHighest = highest
         lastFeedback = now
         arrivals = arrivals.filter { $0.value + Self.history >= now }
         return packets
