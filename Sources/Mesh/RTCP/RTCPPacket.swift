@@ -91,7 +91,8 @@ public enum RTCPCompound {
             return .receiverEstimatedMaximumBitrate(try parsed(ReceiverEstimatedMaximumBitrate.self))
         default:
             return .unknown(
-                UnknownRTCPPacket(packetType: header.packetType, countOrFormat: header.countOrFormat, body: Array(body)))
+                UnknownRTCPPacket(packetType: header.packetType, countOrFormat: header.countOrFormat, body: Array(body))
+            )
         }
     }
 }

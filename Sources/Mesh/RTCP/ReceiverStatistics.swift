@@ -79,7 +79,8 @@ public struct ReceiverStatistics: Sendable {
             block.lastSenderReport = lastSenderReport.middle32Bits
             // DLSR counts 1/65536 s.
             let delay = max(0, (now - lastSenderReport.arrival).nanoseconds)
-            block.delaySinceLastSenderReport = UInt32(clamping: delay / 1_000_000_000 * 65536 + delay % 1_000_000_000 * 65536 / 1_000_000_000)
+            block.delaySinceLastSenderReport = UInt32(
+                clamping: delay / 1_000_000_000 * 65536 + delay % 1_000_000_000 * 65536 / 1_000_000_000)
         }
         return block
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Mesh
 
 @Suite struct RTCPReportSchedulerTests {
@@ -52,7 +53,8 @@ import Testing
         #expect(sdes.cname(of: 0xbeef) == "engage-bot")
 
         // Nothing new heard: an empty RR still opens the compound.
-        let quiet = RTCPCompound.receiverReport(ssrc: 0xbeef, cname: "engage-bot", statistics: &statistics, at: .seconds(2))
+        let quiet = RTCPCompound.receiverReport(
+            ssrc: 0xbeef, cname: "engage-bot", statistics: &statistics, at: .seconds(2))
         #expect(quiet.first == .receiverReport(ReceiverReport(ssrc: 0xbeef)))
     }
 

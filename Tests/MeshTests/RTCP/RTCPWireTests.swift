@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Mesh
 
 private func hex(_ text: String) -> [UInt8] {
@@ -30,7 +31,8 @@ private let everyPacket: [RTCPPacket] = [
     .transportLayerNack(TransportLayerNack(senderSSRC: 1, mediaSSRC: 2, lost: [65534, 65535, 0, 13, 40])),
     .pictureLossIndication(PictureLossIndication(senderSSRC: 1, mediaSSRC: 2)),
     .fullIntraRequest(FullIntraRequest(senderSSRC: 1, entries: [.init(ssrc: 2, sequenceNumber: 3)])),
-    .receiverEstimatedMaximumBitrate(ReceiverEstimatedMaximumBitrate(senderSSRC: 1, bitrate: 1_000_000, ssrcs: [2, 3])),
+    .receiverEstimatedMaximumBitrate(
+        ReceiverEstimatedMaximumBitrate(senderSSRC: 1, bitrate: 1_000_000, ssrcs: [2, 3])),
     .transportWideCongestionControl(
         TransportWideCongestionControl(
             senderSSRC: 1, mediaSSRC: 2, baseSequenceNumber: 65530, referenceTime: 0xab_cdef, feedbackPacketCount: 9,
@@ -144,13 +146,17 @@ private let everyPacket: [RTCPPacket] = [
     @Test func nackPacksSequenceNumbersAcrossWraparound() throws {
         let nack = TransportLayerNack(senderSSRC: 1, mediaSSRC: 2, lost: [65534, 65535, 0, 15, 16, 40])
         // 65535 and 0 ride in the first pair's bitmask; 15 is 17 past 65534, too far.
-        #expect(nack.pairs == [.init(packetID: 65534, lostBitmask: 0b11), .init(packetID: 15, lostBitmask: 0b1), .init(packetID: 40)])
+        #expect(
+            nack.pairs == [
+                .init(packetID: 65534, lostBitmask: 0b11), .init(packetID: 15, lostBitmask: 0b1), .init(packetID: 40),
+            ])
         #expect(nack.lostSequenceNumbers == [65534, 65535, 0, 15, 16, 40])
         #expect(nack.serialize() == hex("81cd0005 00000001 00000002 fffe0003 000f0001 00280000"))
     }
 
     @Test func pictureLossAndFullIntraKnownBytes() throws {
-        #expect(PictureLossIndication(senderSSRC: 1, mediaSSRC: 0xabcd).serialize() == hex("81ce0002 00000001 0000abcd"))
+        #expect(
+            PictureLossIndication(senderSSRC: 1, mediaSSRC: 0xabcd).serialize() == hex("81ce0002 00000001 0000abcd"))
         let fir = FullIntraRequest(senderSSRC: 1, entries: [.init(ssrc: 0xabcd, sequenceNumber: 7)])
         #expect(fir.serialize() == hex("84ce0004 00000001 00000000 0000abcd 07000000"))
         #expect(try FullIntraRequest.parse(fir.serialize()) == fir)
@@ -176,7 +182,8 @@ private let everyPacket: [RTCPPacket] = [
 
     @Test func otherApplicationFeedbackStaysUnknown() throws {
         let packets = try RTCPCompound.parse(hex("8fce0003 00000001 00000000 41424344"))
-        #expect(packets == [.unknown(.init(packetType: 206, countOrFormat: 15, body: hex("00000001 00000000 41424344")))])
+        #expect(
+            packets == [.unknown(.init(packetType: 206, countOrFormat: 15, body: hex("00000001 00000000 41424344")))])
     }
 
     @Test func transportWideFeedbackKnownBytesWithTwoBitVector() throws {
@@ -191,16 +198,19 @@ private let everyPacket: [RTCPPacket] = [
         #expect(try TransportWideCongestionControl.parse(bytes) == feedback)
         let base = Int64(0x102) * 64_000
         #expect(feedback.arrivals.map(\.sequenceNumber) == [0xfffe, 0, 1])
-        #expect(feedback.arrivals.map(\.arrival) == [
-            .microseconds(base + 1000), .microseconds(base + 76000), .microseconds(base + 74000),
-        ])
+        #expect(
+            feedback.arrivals.map(\.arrival) == [
+                .microseconds(base + 1000), .microseconds(base + 76000), .microseconds(base + 74000),
+            ])
     }
 
     @Test func transportWideFeedbackKnownBytesWithRunAndOneBitVector() throws {
         // 20 small deltas as a run (0 01 0000000010100 = 2014), then 0 0 0 1 as a one-bit
         // vector (1 0 0001 0000000000 = 8400); 21 delta bytes; 41 body bytes + 3 padding.
         let statuses: [TransportWideCongestionControl.PacketStatus] =
-            Array(repeating: .received(delta: 1), count: 20) + [.notReceived, .notReceived, .notReceived, .received(delta: 2)]
+            Array(repeating: .received(delta: 1), count: 20) + [
+                .notReceived, .notReceived, .notReceived, .received(delta: 2),
+            ]
         let feedback = TransportWideCongestionControl(
             senderSSRC: 1, mediaSSRC: 2, baseSequenceNumber: 100, referenceTime: 0, feedbackPacketCount: 0,
             statuses: statuses)

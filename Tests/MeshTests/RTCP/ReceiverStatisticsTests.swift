@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Mesh
 
 /// Feeds packets 20 ms apart on a 90 kHz clock, arriving on time unless told otherwise.
@@ -85,7 +86,9 @@ private func report(_ statistics: inout ReceiverStatistics, at now: Timestamp) t
         let block = try report(&statistics, at: .seconds(1))
         #expect(block.cumulativeLost == -1)
         #expect(block.fractionLost == 0)
-        #expect(try ReceiverReport.parse(ReceiverReport(ssrc: 2, reportBlocks: [block]).serialize()).reportBlocks == [block])
+        #expect(
+            try ReceiverReport.parse(ReceiverReport(ssrc: 2, reportBlocks: [block]).serialize()).reportBlocks == [block]
+        )
     }
 
     @Test func aBigJumpIsARestartOnlyOnceConfirmed() throws {

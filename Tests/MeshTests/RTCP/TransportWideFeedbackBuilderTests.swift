@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Mesh
 
 /// Absolute arrivals from feedback that went over the wire, by unwrapped sequence number.
@@ -128,7 +129,8 @@ private func decode(_ feedback: [TransportWideCongestionControl]) throws -> [(UI
     @Test func longRunsSplitIntoBoundedPackets() throws {
         var builder = TransportWideFeedbackBuilder(senderSSRC: 1, mediaSSRC: 2)
         for index in 0..<1000 {
-            builder.record(transportSequenceNumber: UInt16(index), arrival: Timestamp(nanoseconds: Int64(index) * 100_000))
+            builder.record(
+                transportSequenceNumber: UInt16(index), arrival: Timestamp(nanoseconds: Int64(index) * 100_000))
         }
         let feedback = builder.flush(at: .seconds(1))
         #expect(feedback.count == 3)
