@@ -28,11 +28,13 @@ struct EncodedClip: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("clip.ivf").path
-        _ = try run(
+        try run(
             "ffmpeg",
             ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-t", "2"] + codec
                 + ["-b:v", "300k", "-lag-in-frames", "0", "-auto-alt-ref", "0", "-g", "10", "-f", "ivf", file])
-        let flags = try run("ffprobe", ["-v", "error", "-show_entries", "packet=flags", "-of", "csv=p=0", file])
+        let flags = try run(
+            "ffprobe", ["-v", "error", "-show_entries", "packet=flags", "-of", "csv=p=0", file],
+            output: directory.appendingPathComponent("flags.csv"))
             .split(separator: "\n").map { $0.hasPrefix("K") }
         var clip = try parseIVF(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
         guard flags.count == clip.frames.count else {
@@ -42,17 +44,22 @@ struct EncodedClip: Sendable {
         return clip
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+    /// Runs a tool with its output going to a file: reading a pipe through FileHandle traps on
+    /// EINTR under the parallel test runner.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String], output: URL? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
+        if let output {
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: output)
+        }
         try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw Failure.tool("\(tool) exited \(process.terminationStatus)") }
-        return String(decoding: output, as: UTF8.self)
+        guard let output else { return "" }
+        return String(decoding: try Data(contentsOf: output), as: UTF8.self)
     }
 
     /// IVF: a 32-byte "DKIF" header, then frames of (size LE32, pts LE64, data).
