@@ -1,0 +1,122 @@
+import Mesh
+
+/// Joins the fragments of consecutive packets into frames, and for video holds frames back
+/// from a loss until the next keyframe, since delta frames would decode against a broken
+/// reference.
+///
+/// It expects packets in sequence order with every gap reported through `packetsLost()`;
+/// `JitterBuffer` provides that.
+public struct FrameAssembler: Sendable {
+    public enum Event: Sendable, Equatable {
+        case frame(MediaFrame)
+        /// A frame thrown away: cut by a loss, or a delta frame while waiting for a keyframe.
+        case dropped(awaitingKeyframe: Bool)
+    }
+
+    public let depacketizer: any Depacketizer
+    /// Video only: set at the start and after every loss, cleared by a keyframe.
+    public private(set) var isAwaitingKeyframe: Bool
+
+    private var isInFrame = false
+    /// The current frame is being skipped (no keyframe yet): its bytes are never copied.
+    private var isDiscarding = false
+    private var data: [UInt8] = []
+    private var layerStarts: [Int] = []
+    private var rtpTimestamp: UInt32 = 0
+    private var isKeyframe = false
+    private var width: Int?
+    private var height: Int?
+    private var firstSequence: UInt64 = 0
+    private var lastSequence: UInt64 = 0
+    private var receivedAt = Timestamp.zero
+
+    public init(depacketizer: any Depacketizer) {
+        self.depacketizer = depacketizer
+        isAwaitingKeyframe = depacketizer.isVideo
+    }
+
+    /// Adds the next packet's fragment; completed or dropped frames are appended to `events`.
+    public mutating func push(
+        _ fragment: PayloadFragment, rtpTimestamp: UInt32, sequence: UInt64, at time: Timestamp,
+        into events: inout [Event]
+    ) {
+        if isInFrame, rtpTimestamp != self.rtpTimestamp {
+            // No loss came between, so a new timestamp means the last one's end bit was
+            // missing rather than its packets.
+            finish(into: &events)
+        }
+        if !isInFrame {
+            guard fragment.isFrameStart else { return }  // the tail of a frame cut by a loss
+            begin(fragment, rtpTimestamp: rtpTimestamp, sequence: sequence, at: time, into: &events)
+        } else {
+            lastSequence = sequence
+            if time > receivedAt { receivedAt = time }
+            if !isDiscarding {
+                if fragment.startsLayerFrame { layerStarts.append(data.count) }
+                data.append(contentsOf: fragment.data)
+            }
+        }
+        if fragment.isFrameEnd { finish(into: &events) }
+    }
+
+    /// Drops the partial frame, if any, and for video waits for the next keyframe.
+    public mutating func packetsLost(into events: inout [Event]) {
+        if depacketizer.isVideo { isAwaitingKeyframe = true }
+        guard isInFrame else { return }
+        isInFrame = false
+        if !isDiscarding { events.append(.dropped(awaitingKeyframe: false)) }
+    }
+
+    /// Forgets everything, as for a new stream.
+    public mutating func reset(into events: inout [Event]) {
+        packetsLost(into: &events)
+        isAwaitingKeyframe = depacketizer.isVideo
+    }
+
+    private mutating func begin(
+        _ fragment: PayloadFragment, rtpTimestamp: UInt32, sequence: UInt64, at time: Timestamp,
+        into events: inout [Event]
+    ) {
+        isInFrame = true
+        self.rtpTimestamp = rtpTimestamp
+        firstSequence = sequence
+        lastSequence = sequence
+        receivedAt = time
+        isKeyframe = fragment.isKeyframe
+        width = fragment.width
+        height = fragment.height
+        if isAwaitingKeyframe, !fragment.isKeyframe {
+            isDiscarding = true
+            events.append(.dropped(awaitingKeyframe: true))
+            return
+        }
+        isAwaitingKeyframe = false
+        isDiscarding = false
+        // Frames are handed off, so each starts a fresh buffer sized like one packet's worth;
+        // growth is geometric from there.
+        data = []
+        data.reserveCapacity(fragment.data.count * 2)
+        data.append(contentsOf: fragment.data)
+        layerStarts.removeAll(keepingCapacity: true)
+        layerStarts.append(0)
+    }
+
+    private mutating func finish(into events: inout [Event]) {
+        isInFrame = false
+        guard !isDiscarding else { return }
+        if layerStarts.count > 1 {
+            var sizes: [Int] = []
+            sizes.reserveCapacity(layerStarts.count)
+            for (index, start) in layerStarts.enumerated() {
+                let end = index + 1 < layerStarts.count ? layerStarts[index + 1] : data.count
+                sizes.append(end - start)
+            }
+            depacketizer.finishFrame(&data, layerSizes: sizes)
+        }
+        let frame = MediaFrame(
+            data: data, rtpTimestamp: rtpTimestamp, isKeyframe: isKeyframe, width: width, height: height,
+            firstSequence: firstSequence, lastSequence: lastSequence, receivedAt: receivedAt)
+        data = []
+        events.append(.frame(frame))
+    }
+}

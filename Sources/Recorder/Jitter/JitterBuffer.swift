@@ -1,0 +1,302 @@
+import Mesh
+
+/// Reorders one SSRC's packets and assembles them into frames, sans-IO.
+///
+/// Feed packets with `push(_:at:)`, then call `poll(at:)` until it returns nil, and call it
+/// again at `nextDeadline`. Packets are released in sequence order. A gap is waited for until
+/// the oldest held packet has waited `maxDelay`, or until more than `capacity` packets would
+/// be held; then the missing ones are declared lost. Video then drops the partial frame and
+/// skips frames until a keyframe, asking for one; audio simply carries on.
+///
+/// The first packets of a stream are held (up to `maxDelay`) until the head of the buffer
+/// starts a frame, so a keyframe whose first packet arrives late is not lost at startup.
+public struct JitterBuffer: Sendable {
+    public struct Configuration: Sendable {
+        public var maxDelay: Duration
+        /// Packets held at most; beyond it the oldest gap is declared lost at once.
+        public var capacity: Int
+        public var keyframeRequestInterval: Duration
+        /// A jump further than this, either way, is a restarted stream, not a gap.
+        public var restartDistance: Int
+
+        public init(maxDelay: Duration, capacity: Int, keyframeRequestInterval: Duration = .milliseconds(500),
+                    restartDistance: Int = 3000) {
+            precondition(capacity > 0 && capacity < restartDistance, "capacity must be below the restart distance")
+            self.maxDelay = maxDelay
+            self.capacity = capacity
+            self.keyframeRequestInterval = keyframeRequestInterval
+            self.restartDistance = restartDistance
+        }
+
+        /// 150 ms covers a NACK round trip on a LAN-to-WAN path; 512 packets a 1080p keyframe.
+        public static let video = Configuration(maxDelay: .milliseconds(150), capacity: 512)
+        /// Audio plays through loss, so it waits less.
+        public static let audio = Configuration(maxDelay: .milliseconds(60), capacity: 64)
+    }
+
+    private enum Content: Sendable {
+        case media(PayloadFragment)
+        /// Padding-only packet (bandwidth probing): takes a sequence number, carries nothing.
+        case padding
+        /// Unreadable descriptor: treated as a loss when its turn comes.
+        case malformed
+    }
+
+    private struct Slot: Sendable {
+        var sequence: UInt64
+        var rtpTimestamp: UInt32
+        var arrival: Timestamp
+        var content: Content
+    }
+
+    public let configuration: Configuration
+    public private(set) var statistics = JitterStatistics()
+
+    private var assembler: FrameAssembler
+    private var unwrapper = SequenceUnwrapper()
+    /// Indexed by extended sequence number modulo a power of two at least `capacity`.
+    private var slots: [Slot?]
+    private let mask: Int
+    private var heldCount = 0
+    /// The next sequence number to release; nil before the first packet.
+    private var head: UInt64?
+    /// Nothing released yet since the (re)start: `head` may still move back.
+    private var isStarting = true
+    private var startDeadline: Timestamp?
+    /// When the head has been missing long enough; nil while the head is not missing.
+    private var gapDeadline: Timestamp?
+    private var lastKeyframeRequest: Timestamp?
+    private var outputs: [JitterOutput] = []
+    private var outputIndex = 0
+    private var events: [FrameAssembler.Event] = []
+
+    public init(depacketizer: any Depacketizer, configuration: Configuration) {
+        self.configuration = configuration
+        assembler = FrameAssembler(depacketizer: depacketizer)
+        var size = 1
+        while size < configuration.capacity { size <<= 1 }
+        slots = Array(repeating: nil, count: size)
+        mask = size - 1
+    }
+
+    private var isVideo: Bool { assembler.depacketizer.isVideo }
+
+    /// When `poll(at:)` next has something to do without a new packet.
+    public var nextDeadline: Timestamp? {
+        guard heldCount > 0 else { return nil }
+        return isStarting ? startDeadline : gapDeadline
+    }
+
+    public mutating func push(_ packet: RTPPacket, at time: Timestamp) {
+        statistics.packetsReceived += 1
+        let content: Content
+        if packet.payload.isEmpty {
+            content = .padding
+        } else if let fragment = try? assembler.depacketizer.fragment(of: packet) {
+            content = .media(fragment)
+        } else {
+            statistics.malformed += 1
+            content = .malformed
+        }
+        let sequence = unwrapper.unwrap(packet.sequenceNumber)
+
+        guard let currentHead = head else {
+            start(at: sequence, content: content, reason: "stream start", time: time)
+            store(Slot(sequence: sequence, rtpTimestamp: packet.timestamp, arrival: time, content: content))
+            release(at: time)
+            return
+        }
+        if sequence < currentHead {
+            let behind = currentHead - sequence
+            if behind > UInt64(configuration.restartDistance) {
+                restart(at: sequence, content: content, time: time)
+            } else if isStarting, let highest = unwrapper.highest,
+                highest - sequence < UInt64(configuration.capacity)
+            {
+                head = sequence  // an earlier packet of the stream's first frame, reordered
+            } else {
+                statistics.late += 1
+                return
+            }
+        } else if sequence - currentHead > UInt64(configuration.restartDistance) {
+            restart(at: sequence, content: content, time: time)
+        } else if sequence - currentHead >= UInt64(configuration.capacity) {
+            advance(to: sequence - UInt64(configuration.capacity) + 1, at: time)
+        }
+
+        if let existing = slots[Int(truncatingIfNeeded: sequence) & mask], existing.sequence == sequence {
+            statistics.duplicates += 1
+            return
+        }
+        store(Slot(sequence: sequence, rtpTimestamp: packet.timestamp, arrival: time, content: content))
+        release(at: time)
+    }
+
+    /// The next output, after acting on any deadline that has passed; nil when there is none.
+    public mutating func poll(at time: Timestamp) -> JitterOutput? {
+        if outputIndex == outputs.count {
+            if isStarting, let startDeadline, heldCount > 0, time >= startDeadline {
+                isStarting = false
+                release(at: time)
+            }
+            while !isStarting, let gapDeadline, time >= gapDeadline, let next = nextHeldSequence() {
+                advance(to: next, at: time)
+                release(at: time)
+            }
+        }
+        guard outputIndex < outputs.count else { return nil }
+        let output = outputs[outputIndex]
+        outputIndex += 1
+        if outputIndex == outputs.count {
+            outputs.removeAll(keepingCapacity: true)
+            outputIndex = 0
+        }
+        return output
+    }
+
+    // MARK: - Internals
+
+    private mutating func start(at sequence: UInt64, content: Content, reason: String, time: Timestamp) {
+        head = sequence
+        isStarting = true
+        startDeadline = time + configuration.maxDelay
+        gapDeadline = nil
+        guard isVideo else { return }
+        if case .media(let fragment) = content, fragment.isFrameStart, fragment.isKeyframe { return }
+        requestKeyframe(reason: reason, at: time)
+    }
+
+    private mutating func restart(at sequence: UInt64, content: Content, time: Timestamp) {
+        statistics.restarts += 1
+        for index in slots.indices where slots[index] != nil { slots[index] = nil }
+        heldCount = 0
+        assembler.reset(into: &events)
+        drainEvents(at: time)
+        start(at: sequence, content: content, reason: "stream restart", time: time)
+    }
+
+    private mutating func store(_ slot: Slot) {
+        slots[Int(truncatingIfNeeded: slot.sequence) & mask] = slot
+        heldCount += 1
+    }
+
+    /// Releases packets from the head while they are present.
+    private mutating func release(at time: Timestamp) {
+        guard var sequence = head else { return }
+        while heldCount > 0 {
+            let index = Int(truncatingIfNeeded: sequence) & mask
+            guard let slot = slots[index], slot.sequence == sequence else { break }
+            if isStarting {
+                if case .media(let fragment) = slot.content, !fragment.isFrameStart, isVideo,
+                    let startDeadline, time < startDeadline
+                {
+                    break
+                }
+                isStarting = false
+            }
+            slots[index] = nil
+            heldCount -= 1
+            sequence += 1
+            hand(slot, at: time)
+        }
+        if gapDeadline == nil || head != sequence {
+            gapDeadline = heldCount > 0 && !isStarting ? oldestArrival().map { $0 + configuration.maxDelay } : nil
+        }
+        head = sequence
+    }
+
+    /// Moves the head to `target`, releasing held packets and declaring the rest lost.
+    private mutating func advance(to target: UInt64, at time: Timestamp) {
+        guard var sequence = head, target > sequence else { return }
+        var missing = 0
+        isStarting = false
+        while sequence < target {
+            let index = Int(truncatingIfNeeded: sequence) & mask
+            if let slot = slots[index], slot.sequence == sequence {
+                if missing > 0 {
+                    declareLost(missing, at: time)
+                    missing = 0
+                }
+                slots[index] = nil
+                heldCount -= 1
+                hand(slot, at: time)
+            } else {
+                missing += 1
+            }
+            sequence += 1
+        }
+        if missing > 0 { declareLost(missing, at: time) }
+        head = sequence
+        gapDeadline = nil
+    }
+
+    private mutating func hand(_ slot: Slot, at time: Timestamp) {
+        switch slot.content {
+        case .media(let fragment):
+            assembler.push(
+                fragment, rtpTimestamp: slot.rtpTimestamp, sequence: slot.sequence, at: slot.arrival,
+                into: &events)
+            drainEvents(at: time)
+        case .padding:
+            break
+        case .malformed:
+            assembler.packetsLost(into: &events)
+            drainEvents(at: time)
+            if isVideo { requestKeyframe(reason: "malformed packet \(slot.sequence & 0xFFFF)", at: time) }
+        }
+    }
+
+    private mutating func declareLost(_ count: Int, at time: Timestamp) {
+        statistics.lost += count
+        outputs.append(.lost(count: count))
+        assembler.packetsLost(into: &events)
+        drainEvents(at: time)
+        if isVideo { requestKeyframe(reason: "lost \(count) packet\(count == 1 ? "" : "s")", at: time) }
+    }
+
+    private mutating func drainEvents(at time: Timestamp) {
+        for event in events {
+            switch event {
+            case .frame(let frame):
+                statistics.framesEmitted += 1
+                outputs.append(.frame(frame))
+            case .dropped(let awaitingKeyframe):
+                statistics.framesDropped += 1
+                if awaitingKeyframe { requestKeyframe(reason: "waiting for a keyframe", at: time) }
+            }
+        }
+        events.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func requestKeyframe(reason: String, at time: Timestamp) {
+        if let lastKeyframeRequest, time - lastKeyframeRequest < configuration.keyframeRequestInterval { return }
+        lastKeyframeRequest = time
+        statistics.keyframeRequests += 1
+        outputs.append(.keyframeNeeded(reason: reason))
+    }
+
+    private func nextHeldSequence() -> UInt64? {
+        guard heldCount > 0, var sequence = head else { return nil }
+        for _ in 0..<slots.count {
+            if let slot = slots[Int(truncatingIfNeeded: sequence) & mask], slot.sequence == sequence {
+                return sequence
+            }
+            sequence += 1
+        }
+        return nil
+    }
+
+    private func oldestArrival() -> Timestamp? {
+        guard var sequence = head else { return nil }
+        var oldest: Timestamp?
+        var found = 0
+        while found < heldCount, sequence - (head ?? sequence) < UInt64(slots.count) {
+            if let slot = slots[Int(truncatingIfNeeded: sequence) & mask], slot.sequence == sequence {
+                found += 1
+                if oldest.map({ slot.arrival < $0 }) ?? true { oldest = slot.arrival }
+            }
+            sequence += 1
+        }
+        return oldest
+    }
+}
