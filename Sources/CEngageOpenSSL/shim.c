@@ -16,9 +16,8 @@ int CEngageOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
     return (int)SSL_CTX_set1_groups_list(ctx, list);
 }
 
-void CEngageOpenSSL_SSL_CTX_set_no_query_mtu(SSL_CTX *ctx) {
-    SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU);
-}
+const uint64_t CEngageOpenSSL_SSL_OP_NO_QUERY_MTU = SSL_OP_NO_QUERY_MTU;
+const uint64_t CEngageOpenSSL_SSL_OP_NO_TICKET = SSL_OP_NO_TICKET;
 
 int CEngageOpenSSL_SSL_set_mtu(SSL *ssl, long mtu) {
     return SSL_set_mtu(ssl, mtu) > 0 ? 1 : 0;
@@ -84,17 +83,38 @@ typedef struct {
     datagram *outbound_tail;
 } datagram_bio_state;
 
+static int datagram_bio_enqueue(datagram_bio_state *state, const uint8_t *data, size_t length) {
+    datagram *item = malloc(sizeof(datagram) + length);
+    if (item == NULL) return 0;
+    item->next = NULL;
+    item->length = length;
+    memcpy(item->bytes, data, length);
+    if (state->outbound_tail != NULL) state->outbound_tail->next = item; else state->outbound_head = item;
+    state->outbound_tail = item;
+    return 1;
+}
+
+enum { dtls_record_header_length = 13 };
+
 static int datagram_bio_write(BIO *bio, const char *data, int length) {
     datagram_bio_state *state = BIO_get_data(bio);
     BIO_clear_retry_flags(bio);
     if (state == NULL || length < 0) return -1;
-    datagram *item = malloc(sizeof(datagram) + (size_t)length);
-    if (item == NULL) return -1;
-    item->next = NULL;
-    item->length = (size_t)length;
-    memcpy(item->bytes, data, (size_t)length);
-    if (state->outbound_tail != NULL) state->outbound_tail->next = item; else state->outbound_head = item;
-    state->outbound_tail = item;
+    // During a handshake OpenSSL writes through a buffering BIO that packs a flight's records
+    // into one write (and may overshoot the MTU doing so); split them again so that every
+    // record, which OpenSSL does size to the MTU, travels in a datagram of its own.
+    const uint8_t *cursor = (const uint8_t *)data;
+    size_t remaining = (size_t)length;
+    while (remaining > 0) {
+        size_t record = remaining;
+        if (remaining >= dtls_record_header_length) {
+            size_t body = ((size_t)cursor[11] << 8) | (size_t)cursor[12];
+            if (dtls_record_header_length + body <= remaining) record = dtls_record_header_length + body;
+        }
+        if (!datagram_bio_enqueue(state, cursor, record)) return -1;
+        cursor += record;
+        remaining -= record;
+    }
     return length;
 }
 

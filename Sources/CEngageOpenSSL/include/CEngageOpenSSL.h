@@ -21,8 +21,9 @@ int CEngageOpenSSL_random_bytes(uint8_t *buffer, size_t count);
 int CEngageOpenSSL_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
 /// `list` like "X25519:P-256"; returns 1 on success.
 int CEngageOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list);
-/// Adds SSL_OP_NO_QUERY_MTU, whose value Swift cannot import (a 64-bit shift macro).
-void CEngageOpenSSL_SSL_CTX_set_no_query_mtu(SSL_CTX *ctx);
+/// SSL_OP_* values, which Swift cannot import (64-bit shift macros), for SSL_CTX_set_options.
+extern const uint64_t CEngageOpenSSL_SSL_OP_NO_QUERY_MTU;
+extern const uint64_t CEngageOpenSSL_SSL_OP_NO_TICKET;
 /// Returns 1 on success (0 when `mtu` is below OpenSSL's minimum).
 int CEngageOpenSSL_SSL_set_mtu(SSL *ssl, long mtu);
 int CEngageOpenSSL_DTLS_set_link_mtu(SSL *ssl, long mtu);
@@ -42,7 +43,7 @@ int CEngageOpenSSL_DTLS_set_initial_timeout(SSL *ssl, unsigned int initial_micro
 // MARK: - Datagram BIO
 
 /// A BIO for DTLS that keeps datagram boundaries in memory, which a memory BIO loses:
-/// every write (one DTLS record) becomes its own outbound datagram, every read returns
+/// every DTLS record written becomes its own outbound datagram, every read returns
 /// at most the one inbound datagram handed in. It answers the datagram ctrls OpenSSL asks
 /// (MTU, overhead, pending) so that OpenSSL sizes records by `SSL_set_mtu` alone.
 BIO *CEngageOpenSSL_datagram_bio_new(void);
