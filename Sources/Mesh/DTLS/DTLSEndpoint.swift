@@ -36,7 +36,9 @@ public struct DTLSNegotiation: Sendable, Equatable, CustomStringConvertible {
 ///
 /// OpenSSL runs the retransmit timer on its own (real) clock; `nextDeadline` translates its
 /// remaining time into the caller's timeline, relative to the last `Timestamp` passed in,
-/// and `handleTimeout` retransmits only once OpenSSL agrees the timer expired.
+/// and `handleTimeout` retransmits only once OpenSSL agrees the timer expired. OpenSSL also
+/// checks that timer whenever a read finds nothing, so any input may queue a retransmission:
+/// drain `pollTransmit()` after every call.
 ///
 /// Not `Sendable`: it owns an `SSL *`, which OpenSSL does not lock; one owner drives it.
 public final class DTLSEndpoint {

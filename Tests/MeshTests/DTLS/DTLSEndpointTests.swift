@@ -157,10 +157,12 @@ import Testing
         let pair = try DTLSPair(initialRetransmitTimeout: .milliseconds(20))
         var droppedServerHello = false
         var droppedClientFinishFlight = false
+        var droppedServerFinishFlight = false
         var dropped = 0
         let drop: (DTLSRole, [UInt8]) -> Bool = { role, datagram in
             // Lose the whole first server flight (ServerHello ... ServerHelloDone), then the
-            // client's first Certificate ... Finished flight.
+            // client's first Certificate ... Finished flight, then the server's ChangeCipherSpec
+            // + Finished, which it only resends when the client's flight comes again.
             if role == .server, !droppedServerHello {
                 if dtlsHandshakeType(datagram) == 14 { droppedServerHello = true }  // ServerHelloDone
                 dropped += 1
@@ -168,6 +170,13 @@ import Testing
             }
             if role == .client, droppedServerHello, !droppedClientFinishFlight {
                 if dtlsContentType(datagram) == 20 { droppedClientFinishFlight = true }  // ChangeCipherSpec
+                dropped += 1
+                return true
+            }
+            if role == .server, droppedClientFinishFlight, !droppedServerFinishFlight {
+                if dtlsContentType(datagram) == 22, datagram.count > 4, datagram[4] == 1 {
+                    droppedServerFinishFlight = true  // the epoch-1 Finished
+                }
                 dropped += 1
                 return true
             }
@@ -188,9 +197,36 @@ import Testing
             pair.server.handleTimeout(at: pair.now)
             pair.exchange(drop: drop)
         }
-        #expect(droppedServerHello && droppedClientFinishFlight)
-        #expect(dropped >= 5)
+        #expect(droppedServerHello && droppedClientFinishFlight && droppedServerFinishFlight)
+        #expect(dropped >= 7)
         #expect(pair.clientKeys?.local == pair.serverKeys?.remote)
         #expect(pair.sent.allSatisfy { $0.bytes.count <= 1200 })
+    }
+
+    @Test func handshakeGivesUpWhenThePeerIsSilent() throws {
+        // A 1 µs first timeout is always expired (OpenSSL rounds anything under 15 ms to
+        // "now"), and OpenSSL also checks its timer whenever it finds nothing to read, so
+        // the whole give-up sequence (12 retransmissions) runs inside the first calls.
+        let certificate = try DTLSCertificate()
+        let client = try DTLSEndpoint(
+            role: .client, certificate: certificate, remoteFingerprint: certificate.fingerprint,
+            initialRetransmitTimeout: .microseconds(1))
+        client.start(at: .zero)
+        var clientHellos = 0
+        var event: DTLSEvent?
+        for step in 1...40 where event == nil {
+            while client.pollTransmit() != nil { clientHellos += 1 }
+            event = client.pollEvent()
+            client.handleTimeout(at: .milliseconds(Int64(step)))
+        }
+        while client.pollTransmit() != nil { clientHellos += 1 }
+        guard case .failed(let message) = event else {
+            Issue.record("expected .failed, got \(String(describing: event))")
+            return
+        }
+        #expect(message.contains("read timeout expired"))
+        #expect(clientHellos == 13)
+        #expect(client.nextDeadline == nil)
+        #expect(client.pollEvent() == nil)
     }
 }
