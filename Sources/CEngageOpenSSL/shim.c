@@ -76,7 +76,7 @@ typedef struct datagram {
 } datagram;
 
 typedef struct {
-    uint8_t *inbound;
+    const uint8_t *inbound;  // borrowed from the caller, see lend_inbound
     size_t inbound_length;
     int has_inbound;
     datagram *outbound_head;
@@ -130,7 +130,6 @@ static int datagram_bio_read(BIO *bio, char *buffer, int capacity) {
     // Like recv(2) on a datagram socket: one datagram per read, excess bytes dropped.
     size_t count = state->inbound_length < (size_t)capacity ? state->inbound_length : (size_t)capacity;
     if (count > 0) memcpy(buffer, state->inbound, count);
-    free(state->inbound);
     state->inbound = NULL;
     state->inbound_length = 0;
     state->has_inbound = 0;
@@ -175,7 +174,6 @@ static int datagram_bio_create(BIO *bio) {
 static int datagram_bio_destroy(BIO *bio) {
     datagram_bio_state *state = BIO_get_data(bio);
     if (state == NULL) return 1;
-    free(state->inbound);
     datagram *item = state->outbound_head;
     while (item != NULL) {
         datagram *next = item->next;
@@ -213,23 +211,17 @@ BIO *CEngageOpenSSL_datagram_bio_new(void) {
     return BIO_new(datagram_bio_method);
 }
 
-int CEngageOpenSSL_datagram_bio_set_inbound(BIO *bio, const uint8_t *bytes, size_t length) {
+void CEngageOpenSSL_datagram_bio_lend_inbound(BIO *bio, const uint8_t *bytes, size_t length) {
     datagram_bio_state *state = BIO_get_data(bio);
-    if (state == NULL) return 0;
-    uint8_t *copy = malloc(length > 0 ? length : 1);
-    if (copy == NULL) return 0;
-    if (length > 0) memcpy(copy, bytes, length);
-    free(state->inbound);
-    state->inbound = copy;
+    if (state == NULL) return;
+    state->inbound = bytes;
     state->inbound_length = length;
     state->has_inbound = 1;
-    return 1;
 }
 
 void CEngageOpenSSL_datagram_bio_clear_inbound(BIO *bio) {
     datagram_bio_state *state = BIO_get_data(bio);
     if (state == NULL) return;
-    free(state->inbound);
     state->inbound = NULL;
     state->inbound_length = 0;
     state->has_inbound = 0;

@@ -47,10 +47,10 @@ int CEngageOpenSSL_DTLS_set_initial_timeout(SSL *ssl, unsigned int initial_micro
 /// at most the one inbound datagram handed in. It answers the datagram ctrls OpenSSL asks
 /// (MTU, overhead, pending) so that OpenSSL sizes records by `SSL_set_mtu` alone.
 BIO *CEngageOpenSSL_datagram_bio_new(void);
-/// Copies `length` bytes as the datagram the next read returns; replaces any unread one.
-/// Returns 1 on success, 0 when out of memory.
-int CEngageOpenSSL_datagram_bio_set_inbound(BIO *bio, const uint8_t *bytes, size_t length);
-/// Forgets an inbound datagram OpenSSL did not read.
+/// Makes `bytes` the datagram the next read returns, without copying: the caller keeps
+/// them alive and unchanged until `clear_inbound`, and drives OpenSSL in between.
+void CEngageOpenSSL_datagram_bio_lend_inbound(BIO *bio, const uint8_t *bytes, size_t length);
+/// Ends the loan, whether or not OpenSSL read the datagram.
 void CEngageOpenSSL_datagram_bio_clear_inbound(BIO *bio);
 /// Size of the oldest queued outbound datagram, 0 when the queue is empty.
 size_t CEngageOpenSSL_datagram_bio_next_outbound_size(BIO *bio);

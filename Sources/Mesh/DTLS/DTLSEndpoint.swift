@@ -177,15 +177,15 @@ public final class DTLSEndpoint {
         }
         // An empty read would look like end of file to OpenSSL; an empty datagram says nothing.
         guard !bytes.isEmpty else { return }
-        let accepted = bytes.withUnsafeBufferPointer { buffer in
-            CEngageOpenSSL_datagram_bio_set_inbound(bio, buffer.baseAddress, buffer.count)
-        }
-        guard accepted == 1 else { return }  // out of memory: as if the datagram was lost
-        defer { CEngageOpenSSL_datagram_bio_clear_inbound(bio) }
-        if state == .handshaking {
-            driveHandshake()
-        } else {
-            readApplicationData()
+        bytes.withUnsafeBufferPointer { buffer in
+            // OpenSSL reads the datagram straight from `bytes`, only while this closure runs.
+            CEngageOpenSSL_datagram_bio_lend_inbound(bio, buffer.baseAddress, buffer.count)
+            defer { CEngageOpenSSL_datagram_bio_clear_inbound(bio) }
+            if state == .handshaking {
+                driveHandshake()
+            } else {
+                readApplicationData()
+            }
         }
     }
 

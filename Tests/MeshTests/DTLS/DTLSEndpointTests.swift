@@ -149,6 +149,9 @@ import Testing
         pair.server.handleDatagram([][...], at: .zero)
         pair.server.handleDatagram(ArraySlice(repeating: 0xff, count: 2000), at: .zero)
         pair.exchange()
+        #expect(throws: DTLSError.self) {
+            try DTLSEndpoint(role: .client, certificate: pair.clientCertificate, remoteFingerprint: nil, mtu: 100)
+        }
         #expect(pair.clientKeys != nil && pair.serverKeys != nil, "\(pair.clientEvents) \(pair.serverEvents)")
     }
 
