@@ -15,4 +15,52 @@
 /// Fills `count` bytes with cryptographically strong randomness; returns 1 on success.
 int CEngageOpenSSL_random_bytes(uint8_t *buffer, size_t count);
 
+// MARK: - SSL_CTX / SSL macros
+
+/// Returns 1 on success.
+int CEngageOpenSSL_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
+/// `list` like "X25519:P-256"; returns 1 on success.
+int CEngageOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list);
+/// SSL_OP_* values, which Swift cannot import (64-bit shift macros), for SSL_CTX_set_options.
+extern const uint64_t CEngageOpenSSL_SSL_OP_NO_QUERY_MTU;
+extern const uint64_t CEngageOpenSSL_SSL_OP_NO_TICKET;
+/// Returns 1 on success (0 when `mtu` is below OpenSSL's minimum).
+int CEngageOpenSSL_SSL_set_mtu(SSL *ssl, long mtu);
+int CEngageOpenSSL_DTLS_set_link_mtu(SSL *ssl, long mtu);
+
+// MARK: - DTLS timer
+
+/// Time until OpenSSL's retransmit timer fires, read from its own (real) clock.
+/// Returns 1 and sets `microseconds` while a timer runs, 0 when none does.
+int CEngageOpenSSL_DTLSv1_get_timeout(SSL *ssl, int64_t *microseconds);
+/// 1: a flight was retransmitted, 0: the timer had not expired, -1: gave up (too many timeouts).
+int CEngageOpenSSL_DTLSv1_handle_timeout(SSL *ssl);
+/// Installs a timer callback starting at `initial_microseconds` and doubling up to 60 s,
+/// instead of OpenSSL's fixed 1 s start (RFC 6347 allows a shorter one, tests need one).
+/// Returns 1 on success.
+int CEngageOpenSSL_DTLS_set_initial_timeout(SSL *ssl, unsigned int initial_microseconds);
+
+// MARK: - Datagram BIO
+
+/// A BIO for DTLS that keeps datagram boundaries in memory, which a memory BIO loses:
+/// every DTLS record written becomes its own outbound datagram, every read returns
+/// at most the one inbound datagram handed in. It answers the datagram ctrls OpenSSL asks
+/// (MTU, overhead, pending) so that OpenSSL sizes records by `SSL_set_mtu` alone.
+BIO *CEngageOpenSSL_datagram_bio_new(void);
+/// Makes `bytes` the datagram the next read returns, without copying: the caller keeps
+/// them alive and unchanged until `clear_inbound`, and drives OpenSSL in between.
+void CEngageOpenSSL_datagram_bio_lend_inbound(BIO *bio, const uint8_t *bytes, size_t length);
+/// Ends the loan, whether or not OpenSSL read the datagram.
+void CEngageOpenSSL_datagram_bio_clear_inbound(BIO *bio);
+/// Size of the oldest queued outbound datagram, 0 when the queue is empty.
+size_t CEngageOpenSSL_datagram_bio_next_outbound_size(BIO *bio);
+/// Moves the oldest outbound datagram into `buffer` (of `capacity` bytes, at least the
+/// size reported above) and returns its size; 0 when the queue is empty.
+size_t CEngageOpenSSL_datagram_bio_pop_outbound(BIO *bio, uint8_t *buffer, size_t capacity);
+
+// MARK: - Errors
+
+/// Drains OpenSSL's thread-local error queue into `buffer` as "reason; reason".
+void CEngageOpenSSL_drain_errors(char *buffer, size_t capacity);
+
 #endif
