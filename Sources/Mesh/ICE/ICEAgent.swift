@@ -146,6 +146,8 @@ public struct ICEAgent: Sendable {
             }
             return false
         }
+        // Learned candidates cost memory per spoofable source address; bound them like the pairs.
+        guard remoteCandidates.count < configuration.maxPairs else { return false }
         remoteCandidates.append(ICERemoteCandidate(address: address, priority: priority, kind: kind))
         for localIndex in localAddresses.indices where localAddresses[localIndex].family == address.family {
             _ = pairIndex(localIndex: localIndex, remote: address, remotePriority: priority)

@@ -130,6 +130,17 @@ import Testing
         #expect(agent.selectedRemote == nil)
     }
 
+    @Test func aFloodOfSourcesIsAnsweredButBounded() throws {
+        var agent = makeAgent()
+        for index in 0..<300 {
+            let source = try #require(TransportAddress(addressBytes: [198, 51, UInt8(index / 256), UInt8(index % 256)], port: 9))
+            agent.handleDatagram(request(agent, id: UInt8(index % 256)).1, from: source, to: local, at: .milliseconds(Int64(index)))
+            #expect(drain(&agent).contains { $0.destination == source })
+        }
+        #expect(agent.pairs.count <= agent.configuration.maxPairs)
+        #expect(agent.remoteCandidates.count <= agent.configuration.maxPairs)
+    }
+
     @Test func resolvesRoleConflictsByTieBreaker() throws {
         // Controlling with the larger tie-breaker: the peer must yield (487).
         var strong = makeAgent(role: .controlling, tieBreaker: .max)

@@ -85,6 +85,20 @@ import Testing
         #expect((60...100).contains(network.delivered / 2), "\(network.delivered) datagrams in 3 minutes")
     }
 
+    @Test func consentChecksAreRandomizedBetweenFourAndSixSeconds() throws {
+        var network = ICETestNetwork.connected(controllingAddresses: [a1], controlledAddresses: [b1])
+        network.run(for: .seconds(120))
+        let connectedAt = try #require(network.firstTime(0, of: .connected))
+        let requestTimes = network.sent
+            .filter { $0.from == 0 && $0.at > connectedAt }
+            .filter { (try? STUNMessage.decode($0.datagram.bytes))?.messageClass == .request }
+            .map(\.at)
+        #expect(requestTimes.count >= 20)
+        let gaps = zip(requestTimes.dropFirst(), requestTimes).map { $0 - $1 }
+        for gap in gaps { #expect(gap >= .seconds(4) && gap <= .seconds(6), "\(gap)") }
+        #expect(Set(gaps).count > gaps.count / 2)
+    }
+
     @Test func consentIsLostAfterThirtySecondsOfSilence() throws {
         var network = ICETestNetwork.connected(controllingAddresses: [a1], controlledAddresses: [b1])
         network.run(for: .seconds(5))

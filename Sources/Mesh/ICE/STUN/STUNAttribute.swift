@@ -113,7 +113,7 @@ public enum STUNAttribute: Equatable, Sendable {
         case Kind.xorMappedAddress:
             return .xorMappedAddress(try readAddress(&reader, xorWith: transactionID))
         case Kind.username:
-            guard value.count <= 513 else { throw ParseError("STUN: USERNAME longer than 513 bytes") }
+            guard value.count < 513 else { throw ParseError("STUN: USERNAME of 513 bytes or more") }
             return .username(try readUTF8(value, what: "USERNAME"))
         case Kind.errorCode:
             guard value.count >= 4 else { throw ParseError("STUN: ERROR-CODE shorter than 4 bytes") }

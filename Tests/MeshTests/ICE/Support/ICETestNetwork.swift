@@ -25,6 +25,8 @@ struct ICETestNetwork {
     var now: Timestamp = .zero
     var events: [[(at: Timestamp, event: ICEEvent)]]
     var delivered = 0
+    /// Every datagram an agent sent, before loss: (time, sender index, datagram).
+    var sent: [(at: Timestamp, from: Int, datagram: Datagram)] = []
 
     private var random: SplitMix64
     private var inFlight: [(at: Timestamp, sequence: Int, datagram: Datagram)] = []
@@ -84,7 +86,10 @@ struct ICETestNetwork {
 
     private mutating func flush() {
         for index in agents.indices {
-            while let datagram = agents[index].pollTransmit() { send(datagram) }
+            while let datagram = agents[index].pollTransmit() {
+                sent.append((now, index, datagram))
+                send(datagram)
+            }
             while let event = agents[index].pollEvent() { events[index].append((now, event)) }
         }
     }
