@@ -14,7 +14,7 @@
   const logLines = [];
   function log(...parts) {
     const text = parts.map(p => (typeof p === 'string' ? p : safeJSON(p))).join(' ');
-    logLines.push(`${seconds().toFixed(3)} ${text}`);
+    logLines.push(`${new Date().toISOString()} ${seconds().toFixed(3)} ${text}`);
     console.log(text);
   }
   function safeJSON(value) {
@@ -36,6 +36,7 @@
   const state = {
     name: null,
     ws: null,
+    joining: null,
     localStream: null,
     displayStream: null,
     sharing: false,
@@ -317,11 +318,11 @@
   }
 
   function join(name) {
-    if (state.ws) return Promise.reject(new Error('already joined'));
+    if (state.joining) return Promise.reject(new Error('already joined'));
     state.name = name;
     document.getElementById('me').textContent = name;
     document.getElementById('join-form').style.display = 'none';
-    return getMedia().then(() => new Promise((resolve, reject) => {
+    state.joining = getMedia().then(() => new Promise((resolve, reject) => {
       const ws = new WebSocket(wsEndpoint());
       state.ws = ws;
       ws.addEventListener('open', () => {
@@ -336,12 +337,15 @@
       ws.addEventListener('close', e => log('websocket closed', e.code));
       ws.addEventListener('error', () => { log('websocket error'); reject(new Error('websocket error')); });
     }));
+    return state.joining;
   }
 
   function startShare() {
     if (state.sharing) return Promise.resolve(false);
+    if (!state.joining) return Promise.reject(new Error('join first'));
     state.sharing = true;
-    return navigator.mediaDevices.getDisplayMedia({ video: true, audio: true })
+    return state.joining
+      .then(() => navigator.mediaDevices.getDisplayMedia({ video: true, audio: true }))
       .then(stream => {
         state.displayStream = stream;
         log('display media', safeJSON(stream.getTracks().map(t => `${t.kind}:${t.label}`)));
