@@ -415,8 +415,8 @@ class AiortcPeer:
 
     def join(self, ws_url: str) -> None:
         script = HERE / "aiortc_peer.py"
-        if not script.exists():
-            raise RuntimeError("aiortc_peer.py is not there yet")
+        self.control.write_text("")
+        self.result_path.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
             [sys.executable, str(script), "--ws", ws_url, "--name", self.p.name,
              "--result", str(self.result_path), "--control", str(self.control)],
@@ -428,6 +428,22 @@ class AiortcPeer:
     def command(self, line: str) -> None:
         with open(self.control, "a") as f:
             f.write(line + "\n")
+
+    def request_snapshot(self) -> str:
+        snapshot_id = f"final-{time.monotonic()}"
+        self.command(json.dumps({"action": "final-snapshot", "id": snapshot_id}))
+        return snapshot_id
+
+    def wait_snapshot(self, snapshot_id: str, timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc is not None and self.proc.poll() is None:
+            try:
+                if json.loads(self.result_path.read_text()).get("snapshotId") == snapshot_id:
+                    return True
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.1)
+        return False
 
     def stop(self) -> None:
         self.exit_info = stop_process(self.proc, signal.SIGINT, 10)
@@ -585,8 +601,12 @@ class Meeting:
             self.bot_info["exited_before_end"] = True
 
     def collect(self) -> dict:
+        # Everyone is asked before anyone leaves, so no one sees another's departure.
+        asked = {name: member.request_snapshot() for name, member in self.members.items()
+                 if isinstance(member, AiortcPeer) and member.joined and not member.left}
         participants = {}
-        for name, member in self.members.items():
+        browsers_first = sorted(self.members.items(), key=lambda kv: isinstance(kv[1], AiortcPeer))
+        for name, member in browsers_first:
             entry = {"kind": member.p.kind, "join_at": member.p.join_at, "leave_at": member.p.leave_at,
                      "joined": member.joined, "left": member.left}
             if isinstance(member, Browser):
@@ -598,12 +618,14 @@ class Meeting:
                 if member.driver is not None:
                     entry.update(member.write_logs())
             else:
+                if name in asked and not member.wait_snapshot(asked[name]):
+                    entry.setdefault("harnessNotes", []).append("no final snapshot; periodic one used")
                 if member.joined and not member.left:
                     member.stop()
                     member.left = False   # it was there until the end
                 entry.update(member.collect())
             participants[name] = entry
-        return participants
+        return {name: participants[name] for name in self.members}
 
     def finish_bot(self) -> None:
         if self.bot is None:

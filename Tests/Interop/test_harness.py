@@ -43,6 +43,22 @@ def test_two_browsers_see_each_other(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.skipif(_available() is not None, reason=str(_available()))
+def test_browser_and_aiortc_peer(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "run_meeting.py"), "--participant", "alice@0",
+         "--participant", "aiortc:carol@2", "--chat", "alice@7:hello from alice",
+         "--chat", "carol@7.5:hello from carol", "--seconds", "10", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120)
+    if proc.returncode == 77:
+        pytest.skip("no network namespace: " + proc.stderr.strip())
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["harness"]["ok"], result["harness"]["errors"]
+    failed = [c for c in selfcheck.check_pair(result, "alice", "carol") if not c["ok"]]
+    assert not failed, json.dumps(failed, indent=1)
+    assert result["participants"]["carol"]["exit"]["exit_code"] == 0
+
+
 def test_participant_specs():
     sys.path.insert(0, str(HERE))
     import run_meeting as rm
