@@ -4,6 +4,7 @@ import ArgumentParser
 struct EngageBot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engage-bot",
-        abstract: "A headless WebRTC participant that records ENGAGE-style meeting rooms."
+        abstract: "A headless WebRTC participant that records ENGAGE-style meeting rooms.",
+        subcommands: [Join.self]
     )
 }

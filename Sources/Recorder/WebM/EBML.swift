@@ -78,6 +78,7 @@ public enum EBML {
         public static let codecPrivate: UInt32 = 0x63A2
         public static let codecDelay: UInt32 = 0x56AA
         public static let seekPreRoll: UInt32 = 0x56BB
+        public static let defaultDuration: UInt32 = 0x23E383
         public static let video: UInt32 = 0xE0
         public static let pixelWidth: UInt32 = 0xB0
         public static let pixelHeight: UInt32 = 0xBA

@@ -27,6 +27,8 @@ public struct WebMTrackDescription: Sendable, Equatable {
     /// Matroska's CodecDelay: for Opus the OpusHead pre-skip, which demuxers use to trim the start.
     public var codecDelayNanoseconds: UInt64
     public var seekPreRollNanoseconds: UInt64
+    /// Matroska's DefaultDuration, written when set. See `ParticipantRecorder` for why video carries one.
+    public var defaultDurationNanoseconds: UInt64?
 
     public init(
         number: UInt64, codec: WebMCodec, width: Int = 0, height: Int = 0, sampleRate: Double = 0, channels: Int = 0,
@@ -220,6 +222,7 @@ public struct WebMWriter: Sendable {
         if let codecPrivate = track.codecPrivate { entry.ebmlBinary(EBML.ID.codecPrivate, codecPrivate) }
         if track.codecDelayNanoseconds > 0 { entry.ebmlUInt(EBML.ID.codecDelay, track.codecDelayNanoseconds) }
         if track.seekPreRollNanoseconds > 0 { entry.ebmlUInt(EBML.ID.seekPreRoll, track.seekPreRollNanoseconds) }
+        if let duration = track.defaultDurationNanoseconds { entry.ebmlUInt(EBML.ID.defaultDuration, duration) }
         if track.codec.isVideo {
             entry.ebmlMaster(EBML.ID.video) { video in
                 video.ebmlUInt(EBML.ID.pixelWidth, UInt64(max(track.width, 0)))

@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import Mesh
+import MeshIO
+import NIOCore
+import Recorder
+
+/// One run of the bot in one room: signalling, one connection per remote peer and kind, and their recordings.
+///
+/// The actor only routes: protocol decisions live in `RoomSession`, connections run on their own
+/// event loops, and each recording writes its files in its own task.
+actor Meeting {
+    struct Configuration: Sendable {
+        var roomURL: RoomURL
+        var name: String
+        var outputRoot: String
+        var interface: String
+    }
+
+    let configuration: Configuration
+    let group: any EventLoopGroup
+    let logger: Logger
+    let certificate: DTLSCertificate
+    let session: SessionFolder
+    private var room: RoomSession
+    private var sender: SignallingSocket.Sender?
+    private var channels: [ConnectionKey: PeerConnectionChannel] = [:]
+    private var recordings: [ConnectionKey: RecordingTask] = [:]
+    private var events: AsyncStream<(ConnectionKey, PeerEvent)>.Continuation?
+
+    init(configuration: Configuration, group: any EventLoopGroup, logger: Logger) throws {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        self.room = RoomSession(me: configuration.name)
+        self.certificate = try DTLSCertificate()
+        self.session = try SessionFolder(root: configuration.outputRoot, room: configuration.roomURL.roomName,
+                                         start: Date())
+    }
+
+    func run(duration: Duration?) async throws {
+        logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', recording to \(session.path)")
+        let (eventStream, continuation) = AsyncStream<(ConnectionKey, PeerEvent)>.makeStream()
+        events = continuation
+        let stop = StopSignal()
+        await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { [self] in
+                for await (key, event) in eventStream { await handle(event, on: key) }
+            }
+            tasks.addTask { [self] in
+                try await SignallingSocket.run(
+                    url: configuration.roomURL, group: group, logger: logger,
+                    onText: { [self] text in await handle(frame: text) },
+                    body: { [self] sender in
+                        await connected(sender)
+                        await stop.wait(timeout: duration)
+                    })
+            }
+            // The signalling task ends on a stop request, a timeout, or the server closing the socket.
+            do {
+                try await tasks.next()
+            } catch {
+                logger.error("signalling: \(error)")
+            }
+            await leave()
+            continuation.finish()
+            tasks.cancelAll()
+        }
+        logger.info("left the room; recordings in \(session.path)")
+    }
+
+    private func connected(_ sender: SignallingSocket.Sender) async {
+        self.sender = sender
+        await perform([room.join()])
+    }
+
+    private func handle(frame text: String) async {
+        await perform(room.handle(frame: text))
+    }
+
+    private func perform(_ actions: [RoomAction]) async {
+        for action in actions {
+            switch action {
+            case .send(let text):
+                do { try await sender?.send(text) } catch { logger.error("signalling send failed: \(error)") }
+            case .rejected(let reason):
+                logger.warning("\(reason)")
+            case .answerOffer(let key, let peer, let sdp):
+                await open(key, peer: peer) { [certificate] address, now in
+                    try PeerConnection(answering: sdp, configuration: .init(
+                        certificate: certificate, localAddress: address, cname: "engage-bot"), at: now)
+                }
+            case .makeOffer(let key, let peer):
+                await open(key, peer: peer) { [certificate] address, now in
+                    PeerConnection(offeringWith: .init(
+                        certificate: certificate, localAddress: address, cname: "engage-bot"), at: now)
+                }
+            case .applyAnswer(let key, let sdp):
+                guard let channel = channels[key] else { continue }
+                do {
+                    try await channel.withConnection { connection, now in try connection.applyAnswer(sdp, at: now) }
+                } catch {
+                    logger.warning("answer from \(key) refused: \(error)")
+                    await drop(key)
+                }
+            }
+        }
+    }
+
+    /// Binds a socket, builds the connection, and sends its complete description (no trickle).
+    private func open(_ key: ConnectionKey, peer: String,
+                      make: @escaping @Sendable (TransportAddress, Timestamp) throws -> PeerConnection) async {
+        guard let events else { return }
+        do {
+            let channel = try await PeerConnectionChannel.open(
+                key: key, host: configuration.interface, group: group, logger: logger,
+                events: { key, event in events.yield((key, event)) }, makeConnection: make)
+            channels[key] = channel
+            recordings[key] = RecordingTask(
+                key: key, peer: peer, session: session, logger: logger,
+                requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } })
+            let description = try await channel.withConnection { connection, _ in connection.localDescription }
+            logger.info("\(key) '\(peer.logSafe)': sending \(channel.localAddress) description")
+            let role = room.connections[key]?.role
+            await perform(role == .offerer ? room.offerReady(key, sdp: description) : room.answerReady(key, sdp: description))
+        } catch {
+            logger.warning("connection \(key) to '\(peer.logSafe)' not started: \(error)")
+            room.connectionClosed(key)
+        }
+    }
+
+    private func handle(_ event: PeerEvent, on key: ConnectionKey) async {
+        switch event {
+        case .rtp(let packet, let track, let at):
+            recordings[key]?.deliver(.packet(packet, track, at))
+        case .iceStateChanged(let state):
+            logger.info("\(key): ICE \(state)")
+        case .connected(let summary):
+            logger.info("\(key): connected (\(summary))")
+        case .trackStarted(let track):
+            logger.info("\(key): receiving \(track)")
+        case .dropped(let reason):
+            logger.warning("\(key): \(reason)")
+        case .closed(let reason):
+            logger.info("\(key): closed (\(reason))")
+            await drop(key)
+        case .failed(let reason):
+            logger.error("\(key): failed: \(reason)")
+            await drop(key)
+        }
+    }
+
+    private func drop(_ key: ConnectionKey) async {
+        room.connectionClosed(key)
+        if let recording = recordings.removeValue(forKey: key) { await recording.finish() }
+        if let channel = channels.removeValue(forKey: key) { await channel.close() }
+    }
+
+    private func leave() async {
+        for key in Array(channels.keys) { await drop(key) }
+        await sender?.close()
+    }
+}
+
+/// Resolves on SIGINT/SIGTERM or after a timeout, whichever comes first.
+///
+/// Unchecked: the dispatch sources are set up once in `init` and only kept alive afterwards.
+final class StopSignal: @unchecked Sendable {
+    private let stream: AsyncStream<Void>
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        self.stream = stream
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            return source
+        }
+    }
+
+    func wait(timeout: Duration?) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [stream] in
+                for await _ in stream { return }
+            }
+            if let timeout {
+                group.addTask { try? await Task.sleep(for: timeout) }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Logging
+import Mesh
+import MeshIO
+import Recorder
+
+/// Records one connection in a task of its own, so a slow disk never stalls the network side.
+final class RecordingTask: Sendable {
+    enum Input: Sendable {
+        case packet(RTPPacket, MediaTrack, Timestamp)
+        case tick(Timestamp)
+    }
+
+    private let inputs: AsyncStream<Input>.Continuation
+    private let task: Task<Void, Never>
+    private let ticker: Task<Void, Never>
+
+    init(key: ConnectionKey, peer: String, session: SessionFolder, logger: Logger,
+         requestKeyframe: @escaping @Sendable (UInt32) -> Void) {
+        let (stream, continuation) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
+        inputs = continuation
+        let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
+        task = Task {
+            let file = AppendOnlyFile(path: path)
+            var recorder = ParticipantRecorder(writingApp: "EngageBot")
+            var failed = false
+            func apply(_ outputs: [ParticipantRecorder.Output]) {
+                for output in outputs {
+                    switch output {
+                    case .write(let bytes):
+                        guard !failed else { continue }
+                        do {
+                            try file.append(bytes)
+                        } catch {
+                            failed = true
+                            logger.error("writing \(path) failed: \(error); this recording stops here")
+                        }
+                    case .requestKeyframe(let ssrc):
+                        requestKeyframe(ssrc)
+                    }
+                }
+            }
+            var lastTime = Timestamp.zero
+            for await input in stream {
+                switch input {
+                case .packet(let packet, let track, let at):
+                    lastTime = at
+                    apply(recorder.push(packet, track: track, at: at))
+                case .tick(let at):
+                    lastTime = at
+                    apply(recorder.advance(to: at))
+                }
+            }
+            apply(recorder.finish(at: lastTime))
+            file.close()
+            logger.info("recording finalized: \(path) (\(recorder.summary))")
+        }
+        // The jitter buffer declares packets lost only when asked after its deadline.
+        ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                continuation.yield(.tick(MonotonicClock.now()))
+            }
+        }
+    }
+
+    func deliver(_ input: Input) { inputs.yield(input) }
+
+    func finish() async {
+        ticker.cancel()
+        inputs.finish()
+        await task.value
+    }
+}

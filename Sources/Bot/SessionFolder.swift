@@ -1,0 +1,63 @@
+import Foundation
+import Recorder
+import Synchronization
+
+/// `recordings/<room>-<UTC start>/`: every file of one run, named so that no name escapes it.
+final class SessionFolder: Sendable {
+    let path: String
+    private let naming = Mutex(FileNaming())
+
+    init(root: String, room: String, start: Date) throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let folder = FileNaming.sanitize(room) + "-" + formatter.string(from: start)
+        path = (root as NSString).appendingPathComponent(folder)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// A path for a new file of `participant`, never one handed out before in this session.
+    func reserveFile(for participant: String, suffix: String = "", extension fileExtension: String) -> String {
+        let stem = naming.withLock { $0.uniqueStem(for: participant, suffix: suffix) }
+        return (path as NSString).appendingPathComponent(stem + "." + fileExtension)
+    }
+}
+
+/// An append-only file written with plain `write(2)` calls, so what was written survives a killed process.
+final class AppendOnlyFile {
+    let path: String
+    private var descriptor: Int32 = -1
+    private(set) var bytesWritten = 0
+
+    init(path: String) { self.path = path }
+
+    func append(_ bytes: [UInt8]) throws {
+        if descriptor < 0 {
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { buffer in
+                write(descriptor, buffer.baseAddress, buffer.count)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            offset += written
+        }
+        bytesWritten += bytes.count
+    }
+
+    func close() {
+        if descriptor >= 0 {
+            fsync(descriptor)
+            _ = Foundation.close(descriptor)
+            descriptor = -1
+        }
+    }
+
+    deinit { close() }
+}

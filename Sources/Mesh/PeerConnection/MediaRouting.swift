@@ -1,0 +1,48 @@
+/// Which negotiated track an incoming RTP packet belongs to, by payload type.
+///
+/// BUNDLE puts every m-line on one transport. Payload types are unique across the bundle in the
+/// offers browsers make, so the payload type alone finds the m-line and codec; RTX payload types
+/// are known so that retransmissions and bandwidth probes are not mistaken for media.
+struct MediaRouting: Sendable {
+    struct Route: Sendable {
+        var kind: MediaTrack.Kind
+        var codec: MediaTrack.Codec
+        var clockRate: UInt32
+        var mid: String
+    }
+
+    private(set) var routes: [UInt8: Route] = [:]
+    private(set) var retransmissionPayloadTypes: Set<UInt8> = []
+    /// The transport-wide sequence number extension id, when negotiated (same id on every m-line).
+    private(set) var transportWideSequenceID: UInt8?
+    private(set) var signalledVideoSSRCs: [UInt32] = []
+    private(set) var hasDataChannel = false
+
+    init() {}
+
+    init(_ session: NegotiatedSession) {
+        for media in session.accepted {
+            if media.sctp != nil { hasDataChannel = true }
+            guard let negotiated = media.codec else { continue }
+            let kind: MediaTrack.Kind = media.kind == .audio ? .audio : .video
+            let codec: MediaTrack.Codec
+            switch negotiated.codec {
+            case .opus: codec = .opus
+            case .vp8: codec = .vp8
+            case .vp9: codec = .vp9
+            }
+            routes[negotiated.payloadType] = Route(kind: kind, codec: codec, clockRate: negotiated.clockRate, mid: media.mid)
+            if let rtx = negotiated.rtxPayloadType { retransmissionPayloadTypes.insert(rtx) }
+            if transportWideSequenceID == nil {
+                transportWideSequenceID = media.headerExtensionId(HeaderExtensionURI.transportWideCC)
+            }
+            if kind == .video { signalledVideoSSRCs += media.remoteStreams.map(\.ssrc) }
+        }
+    }
+
+    func track(for packet: RTPPacket) -> MediaTrack? {
+        guard let route = routes[packet.payloadType] else { return nil }
+        return MediaTrack(kind: route.kind, codec: route.codec, ssrc: packet.ssrc, payloadType: packet.payloadType,
+                          clockRate: route.clockRate, mid: route.mid)
+    }
+}

@@ -1,0 +1,443 @@
+/// What a `PeerConnection` produces for its owner.
+public enum PeerOutput {
+    /// Send these bytes from the connection's socket to `to`.
+    case transmit([UInt8], to: TransportAddress)
+    case event(PeerEvent)
+    /// Nothing more to do now; call `handleTimeout` at the deadline (nil: only input wakes it).
+    case timeout(Deadline?)
+}
+
+public enum PeerEvent: Sendable {
+    case iceStateChanged(String)
+    /// DTLS is up, the peer's certificate matched the SDP fingerprint, and SRTP is keyed.
+    case connected(String)
+    /// The first packet of a new incoming stream.
+    case trackStarted(MediaTrack)
+    /// A decrypted media packet.
+    case rtp(RTPPacket, MediaTrack, Timestamp)
+    /// Something from the network was dropped; said once per kind of problem, then counted.
+    case dropped(String)
+    /// The peer left: RTCP BYE, DTLS close_notify, or lost ICE connectivity.
+    case closed(String)
+    /// The connection could not be established or broke; nothing more will come.
+    case failed(String)
+}
+
+public struct PeerConnectionConfiguration: Sendable {
+    public var certificate: DTLSCertificate
+    /// The address of the UDP socket this connection owns: its only host candidate.
+    public var localAddress: TransportAddress
+    public var cname: String
+    /// The REMB we advertise: high, so that only the sender's own congestion control limits what it sends us.
+    public var advertisedBitrate: UInt64
+    /// How long without any authenticated STUN answer before the peer counts as gone.
+    public var disconnectedAfter: Duration
+
+    public init(certificate: DTLSCertificate, localAddress: TransportAddress, cname: String,
+                advertisedBitrate: UInt64 = 10_000_000, disconnectedAfter: Duration = .seconds(6)) {
+        self.certificate = certificate
+        self.localAddress = localAddress
+        self.cname = cname
+        self.advertisedBitrate = advertisedBitrate
+        self.disconnectedAfter = disconnectedAfter
+    }
+}
+
+/// Counters of one connection, for logs and the manifest.
+public struct PeerConnectionStatistics: Sendable {
+    public var rtpPackets = 0
+    public var rtcpPackets = 0
+    public var srtpFailures = 0
+    public var malformedPackets = 0
+    public var unknownPayloadTypes = 0
+    public var retransmissions = 0
+    public var receiverReportsSent = 0
+    public var keyframeRequestsSent = 0
+    public var firstMediaAt: Timestamp?
+    public var connectedAt: Timestamp?
+}
+
+/// A WebRTC peer connection to one remote peer, sans-IO.
+///
+/// Contract: one owner drives it. Hand every datagram of its socket to `handleDatagram(_:from:at:)`
+/// and call `handleTimeout(at:)` once the last deadline has passed; after each call, drain
+/// `pollOutput()` until it returns `.timeout`, sending each `.transmit` and acting on each `.event`.
+/// Time is always passed in; nothing here reads a clock or touches a socket.
+///
+/// Inside, one 5-tuple carries everything (BUNDLE + rtcp-mux), split by the RFC 7983 first byte:
+/// STUN to the ICE agent, DTLS records to the DTLS endpoint (we are the DTLS server where the
+/// peer lets us, so we choose AES-GCM SRTP), RTP and RTCP to SRTP. Incoming RTP is attributed to
+/// a negotiated track by payload type; RTCP receiver reports, transport-wide congestion feedback
+/// and REMB go back, so browsers send the recorder the quality they send everyone else.
+public final class PeerConnection {
+    public enum Role: Sendable { case answerer, offerer }
+
+    public let role: Role
+    /// Our complete SDP (all candidates included: no trickle).
+    public let localDescription: String
+    public private(set) var statistics = PeerConnectionStatistics()
+    public private(set) var negotiatedSummary = ""
+
+    private let configuration: PeerConnectionConfiguration
+    private let localSSRC: UInt32
+    private var ice: ICEAgent
+    private var dtls: DTLSEndpoint?
+    private var routing = MediaRouting()
+    private var srtpInbound: SRTPSession?
+    private var srtpOutbound: SRTPSession?
+    private var receiverStatistics: [ReceiverStatistics] = []
+    private var statisticsIndex: [UInt32: Int] = [:]
+    private var knownTracks: [UInt32: MediaTrack] = [:]
+    private var byeSources: Set<UInt32> = []
+    private var transportFeedback: TransportWideFeedbackBuilder?
+    private var reportScheduler: RTCPReportScheduler?
+    private var pendingOffer: SessionDescription?
+    private var dtlsPeer: TransportAddress?
+    private var outputs: [PeerOutput] = []
+    private var outputIndex = 0
+    private var droppedReasonsSaid: Set<String> = []
+    private var isClosed = false
+
+    /// Answers a remote offer. The answer is complete at once: our one host candidate is known.
+    public init(answering offerText: String, configuration: PeerConnectionConfiguration, at now: Timestamp) throws {
+        let offer = try SessionDescription(parsing: offerText)
+        var iceConfiguration = ICEAgent.Configuration()
+        iceConfiguration.disconnectedAfter = configuration.disconnectedAfter
+        var ice = ICEAgent(role: .controlled, localAddresses: [configuration.localAddress],
+                           configuration: iceConfiguration)
+        let local = PeerConnection.localParameters(configuration, ice: ice)
+        let negotiated = try makeAnswer(to: offer, local: local)
+        let remote = negotiated.remote
+        guard let fingerprint = DTLSFingerprint(sdpValue: remote.fingerprint) else {
+            throw ParseError("the offer's fingerprint '\(remote.fingerprint.logSafe)' is not one we can check")
+        }
+        ice.setRemote(ufrag: remote.iceUfrag, pwd: remote.icePwd,
+                      candidates: remote.candidates.compactMap { try? ICECandidate(parsing: $0) })
+        self.role = .answerer
+        self.configuration = configuration
+        self.ice = ice
+        self.localSSRC = PeerConnection.randomSSRC()
+        self.localDescription = negotiated.answer.serialized()
+        self.routing = MediaRouting(negotiated)
+        self.negotiatedSummary = PeerConnection.summary(negotiated)
+        self.dtls = try DTLSEndpoint(role: negotiated.localSetup == .active ? .client : .server,
+                                     certificate: configuration.certificate, remoteFingerprint: fingerprint)
+        self.reportScheduler = RTCPReportScheduler(start: now, seed: UInt64(localSSRC))
+    }
+
+    /// Offers to a newcomer, as the room's page does; `applyAnswer` completes the connection.
+    public init(offeringWith configuration: PeerConnectionConfiguration, at now: Timestamp) {
+        var iceConfiguration = ICEAgent.Configuration()
+        iceConfiguration.disconnectedAfter = configuration.disconnectedAfter
+        let ice = ICEAgent(role: .controlling, localAddresses: [configuration.localAddress],
+                           configuration: iceConfiguration)
+        let offer = makeOffer(local: PeerConnection.localParameters(configuration, ice: ice))
+        self.role = .offerer
+        self.configuration = configuration
+        self.ice = ice
+        self.localSSRC = PeerConnection.randomSSRC()
+        self.localDescription = offer.serialized()
+        self.pendingOffer = offer
+        self.reportScheduler = RTCPReportScheduler(start: now, seed: UInt64(localSSRC))
+    }
+
+    /// Applies the remote answer to our offer.
+    public func applyAnswer(_ answerText: String, at now: Timestamp) throws {
+        guard let offer = pendingOffer else { throw ParseError("no offer of ours is waiting for an answer") }
+        let answer = try SessionDescription(parsing: answerText)
+        let negotiated = try Mesh.applyAnswer(answer, to: offer)
+        let remote = negotiated.remote
+        guard let fingerprint = DTLSFingerprint(sdpValue: remote.fingerprint) else {
+            throw ParseError("the answer's fingerprint '\(remote.fingerprint.logSafe)' is not one we can check")
+        }
+        pendingOffer = nil
+        routing = MediaRouting(negotiated)
+        negotiatedSummary = PeerConnection.summary(negotiated)
+        // We offered actpass: a browser answers active, which makes us the DTLS server.
+        dtls = try DTLSEndpoint(role: remote.setup == .active ? .server : .client,
+                                certificate: configuration.certificate, remoteFingerprint: fingerprint)
+        ice.setRemote(ufrag: remote.iceUfrag, pwd: remote.icePwd,
+                      candidates: remote.candidates.compactMap { try? ICECandidate(parsing: $0) })
+        ice.handleTimeout(at: now)
+        collect(at: now)
+    }
+
+    // MARK: - Input
+
+    public func handleDatagram(_ bytes: [UInt8], from source: TransportAddress, at now: Timestamp) {
+        guard !isClosed else { return }
+        switch DatagramKind(classifying: bytes) {
+        case .stun:
+            ice.handleDatagram(bytes, from: source, to: configuration.localAddress, at: now)
+        case .dtls:
+            guard let dtls else { return }
+            dtlsPeer = source
+            dtls.handleDatagram(bytes[...], at: now)
+        case .rtp:
+            receiveRTP(bytes, at: now)
+        case .rtcp:
+            receiveRTCP(bytes, at: now)
+        case .unknown:
+            drop("datagram of unknown kind (first byte \(bytes.first.map { String($0) } ?? "none"))")
+        }
+        collect(at: now)
+    }
+
+    public func handleTimeout(at now: Timestamp) {
+        guard !isClosed else { return }
+        ice.handleTimeout(at: now)
+        if let deadline = dtls?.nextDeadline, deadline.at <= now { dtls?.handleTimeout(at: now) }
+        if srtpOutbound != nil {
+            if reportScheduler?.isDue(at: now) == true {
+                sendReceiverReport(at: now)
+                reportScheduler?.reportSent(at: now)
+            }
+            if let feedback = transportFeedback?.feedback(at: now), !feedback.isEmpty {
+                sendRTCP(feedback.map { .transportWideCongestionControl($0) })
+            }
+        }
+        collect(at: now)
+    }
+
+    /// Asks the sender of `ssrc` for a keyframe (PLI), e.g. after loss or at the start of a recording.
+    public func requestKeyframe(ssrc: UInt32, at now: Timestamp) {
+        guard !isClosed, srtpOutbound != nil else { return }
+        statistics.keyframeRequestsSent += 1
+        sendRTCP([.receiverReport(ReceiverReport(ssrc: localSSRC)),
+                  .pictureLossIndication(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: ssrc))])
+        collect(at: now)
+    }
+
+    /// Says goodbye as browsers do when a page closes: RTCP BYE, then DTLS close_notify.
+    public func close(at now: Timestamp) {
+        guard !isClosed else { return }
+        if srtpOutbound != nil {
+            sendRTCP([.receiverReport(ReceiverReport(ssrc: localSSRC)),
+                      .goodbye(Goodbye(sources: [localSSRC]))])
+        }
+        dtls?.close()
+        collect(at: now)
+        ice.close()
+        isClosed = true
+    }
+
+    public func pollOutput() -> PeerOutput {
+        if outputIndex < outputs.count {
+            defer { outputIndex += 1 }
+            return outputs[outputIndex]
+        }
+        outputs.removeAll(keepingCapacity: true)
+        outputIndex = 0
+        return .timeout(isClosed ? nil : nextDeadline)
+    }
+
+    public var nextDeadline: Deadline? {
+        var candidates: [Deadline?] = [ice.nextDeadline, dtls?.nextDeadline]
+        if srtpOutbound != nil {
+            candidates.append(reportScheduler?.nextDeadline)
+            candidates.append(transportFeedback?.nextDeadline)
+        }
+        return Deadline.earliest(candidates)
+    }
+
+    // MARK: - Inside
+
+    private var destination: TransportAddress? { ice.selectedRemote ?? dtlsPeer }
+
+    /// Moves what ICE and DTLS produced into the output queue and reacts to their events.
+    private func collect(at now: Timestamp) {
+        while let datagram = ice.pollTransmit() {
+            outputs.append(.transmit(datagram.bytes, to: datagram.destination))
+        }
+        while let event = ice.pollEvent() {
+            switch event {
+            case .stateChanged(let state):
+                outputs.append(.event(.iceStateChanged(state.rawValue)))
+                switch state {
+                case .connected:
+                    if let dtls, dtls.role == .client, !dtls.isConnected { dtls.start(at: now) }
+                case .disconnected, .failed:
+                    finish(.closed("ICE \(state.rawValue): the peer stopped answering connectivity checks"))
+                default:
+                    break
+                }
+            case .selectedPairChanged:
+                break
+            }
+        }
+        guard let dtls else { return }
+        while let datagram = dtls.pollTransmit() {
+            if let destination { outputs.append(.transmit(datagram, to: destination)) }
+        }
+        while let event = dtls.pollEvent() {
+            switch event {
+            case .connected(let keys):
+                do {
+                    srtpInbound = try SRTPSession(profile: keys.profile, masterKey: keys.remote.key,
+                                                  masterSalt: keys.remote.salt, direction: .inbound)
+                    srtpOutbound = try SRTPSession(profile: keys.profile, masterKey: keys.local.key,
+                                                   masterSalt: keys.local.salt, direction: .outbound)
+                    statistics.connectedAt = now
+                    let negotiation = dtls.negotiation.map { "\($0)" } ?? "\(keys.profile)"
+                    outputs.append(.event(.connected("\(negotiation); \(negotiatedSummary)")))
+                } catch {
+                    finish(.failed("SRTP could not be keyed: \(error)"))
+                }
+            case .applicationData:
+                // SCTP for data channels arrives here; the data channel layer is not wired yet.
+                break
+            case .closed:
+                finish(.closed("DTLS close_notify from the peer"))
+            case .failed(let reason):
+                finish(.failed(reason))
+            }
+        }
+    }
+
+    private func finish(_ event: PeerEvent) {
+        guard !isClosed else { return }
+        outputs.append(.event(event))
+        ice.close()
+        isClosed = true
+    }
+
+    private func receiveRTP(_ bytes: [UInt8], at now: Timestamp) {
+        guard let srtpInbound else { return }
+        var plain = bytes
+        do {
+            try srtpInbound.unprotectRTP(&plain)
+        } catch {
+            statistics.srtpFailures += 1
+            drop("SRTP packet failed to unprotect: \(error)")
+            return
+        }
+        let packet: RTPPacket
+        do {
+            packet = try RTPPacket(parsing: plain)
+        } catch {
+            statistics.malformedPackets += 1
+            drop("malformed RTP packet: \(error)")
+            return
+        }
+        statistics.rtpPackets += 1
+        if let id = routing.transportWideSequenceID, let data = packet.extensionData(id: id), data.count >= 2 {
+            let sequence = UInt16(data[data.startIndex]) << 8 | UInt16(data[data.startIndex + 1])
+            if transportFeedback == nil {
+                transportFeedback = TransportWideFeedbackBuilder(senderSSRC: localSSRC, mediaSSRC: packet.ssrc)
+            }
+            transportFeedback?.record(transportSequenceNumber: sequence, arrival: now)
+        }
+        if routing.retransmissionPayloadTypes.contains(packet.payloadType) {
+            // RTX: retransmissions we did not ask for, or bandwidth probes; they only feed congestion control.
+            statistics.retransmissions += 1
+            return
+        }
+        guard let track = routing.track(for: packet) else {
+            statistics.unknownPayloadTypes += 1
+            drop("RTP with payload type \(packet.payloadType) that was not negotiated")
+            return
+        }
+        let index: Int
+        if let known = statisticsIndex[packet.ssrc] {
+            index = known
+        } else {
+            index = receiverStatistics.count
+            statisticsIndex[packet.ssrc] = index
+            receiverStatistics.append(ReceiverStatistics(ssrc: packet.ssrc))
+            knownTracks[packet.ssrc] = track
+            if statistics.firstMediaAt == nil { statistics.firstMediaAt = now }
+            outputs.append(.event(.trackStarted(track)))
+        }
+        receiverStatistics[index].record(sequenceNumber: packet.sequenceNumber, rtpTimestamp: packet.timestamp,
+                                         arrival: now, clockRate: track.clockRate)
+        outputs.append(.event(.rtp(packet, track, now)))
+    }
+
+    private func receiveRTCP(_ bytes: [UInt8], at now: Timestamp) {
+        guard let srtpInbound else { return }
+        var plain = bytes
+        do {
+            try srtpInbound.unprotectRTCP(&plain)
+        } catch {
+            statistics.srtpFailures += 1
+            drop("SRTCP packet failed to unprotect: \(error)")
+            return
+        }
+        let packets: [RTCPPacket]
+        do {
+            packets = try RTCPCompound.parse(plain)
+        } catch {
+            statistics.malformedPackets += 1
+            drop("malformed RTCP: \(error)")
+            return
+        }
+        statistics.rtcpPackets += 1
+        for packet in packets {
+            switch packet {
+            case .senderReport(let report):
+                if let index = statisticsIndex[report.ssrc] {
+                    receiverStatistics[index].recordSenderReport(ntpTime: report.ntpTime, arrival: now)
+                }
+            case .goodbye(let goodbye):
+                byeSources.formUnion(goodbye.sources)
+                // A page that closes says BYE for all its streams; one track ending alone is not a departure.
+                if !knownTracks.isEmpty && Set(knownTracks.keys).isSubset(of: byeSources) {
+                    finish(.closed("RTCP BYE from the peer"))
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    private func sendReceiverReport(at now: Timestamp) {
+        var packets = RTCPCompound.receiverReport(ssrc: localSSRC, cname: configuration.cname,
+                                                  statistics: &receiverStatistics, at: now)
+        let videoSources = knownTracks.values.filter { $0.kind == .video }.map(\.ssrc).sorted()
+        if !videoSources.isEmpty {
+            packets.append(.receiverEstimatedMaximumBitrate(ReceiverEstimatedMaximumBitrate(
+                senderSSRC: localSSRC, bitrate: configuration.advertisedBitrate, ssrcs: videoSources)))
+        }
+        statistics.receiverReportsSent += 1
+        sendRTCP(packets)
+    }
+
+    private func sendRTCP(_ packets: [RTCPPacket]) {
+        guard let srtpOutbound, let destination else { return }
+        var bytes = RTCPCompound.serialize(packets)
+        do {
+            try srtpOutbound.protectRTCP(&bytes)
+            outputs.append(.transmit(bytes, to: destination))
+        } catch {
+            drop("could not protect our own RTCP: \(error)")
+        }
+    }
+
+    private func drop(_ reason: String) {
+        // The first of each kind is worth a log line; repeats are only counted.
+        let kind = String(reason.prefix(while: { $0 != ":" }))
+        guard droppedReasonsSaid.count < 64, droppedReasonsSaid.insert(kind).inserted else { return }
+        outputs.append(.event(.dropped(reason)))
+    }
+
+    private static func localParameters(_ configuration: PeerConnectionConfiguration, ice: ICEAgent) -> LocalTransportParameters {
+        var sessionID: UInt64 = 0
+        for byte in Crypto.randomBytes(7) { sessionID = sessionID << 8 | UInt64(byte) }
+        return LocalTransportParameters(
+            iceUfrag: ice.localCredentials.ufrag, icePwd: ice.localCredentials.pwd,
+            fingerprint: configuration.certificate.fingerprint.sdpValue, answerSetup: .passive,
+            candidates: ice.localCandidates.map(\.sdpValue), sessionId: sessionID, cname: configuration.cname)
+    }
+
+    private static func randomSSRC() -> UInt32 {
+        Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    private static func summary(_ session: NegotiatedSession) -> String {
+        session.media.map { media in
+            guard media.isAccepted else { return "\(media.mid):rejected" }
+            if let codec = media.codec { return "\(media.mid):\(codec.codec.rawValue)/\(codec.payloadType)" }
+            return "\(media.mid):\(media.kind)"
+        }.joined(separator: " ")
+    }
+}
