@@ -27,6 +27,8 @@ actor Meeting {
     private var channels: [ConnectionKey: PeerConnectionChannel] = [:]
     private var recordings: [ConnectionKey: RecordingTask] = [:]
     private var events: AsyncStream<(ConnectionKey, PeerEvent)>.Continuation?
+    private var joinedAt: ContinuousClock.Instant?
+    private var firstMediaLogged: Set<ConnectionKey> = []
 
     init(configuration: Configuration, group: any EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
@@ -66,11 +68,12 @@ actor Meeting {
             continuation.finish()
             tasks.cancelAll()
         }
-        logger.info("left the room; recordings in \(session.path)")
+        logger.info("left the room; recordings in \(session.path); \(ResourceUsage.current())")
     }
 
     private func connected(_ sender: SignallingSocket.Sender) async {
         self.sender = sender
+        joinedAt = .now
         await perform([room.join()])
     }
 
@@ -138,6 +141,10 @@ actor Meeting {
         case .connected(let summary):
             logger.info("\(key): connected (\(summary))")
         case .trackStarted(let track):
+            if let joinedAt, firstMediaLogged.insert(key).inserted {
+                let elapsed = ContinuousClock.now - joinedAt
+                logger.info("\(key): first media packet \(elapsed.milliseconds) ms after our new-peer")
+            }
             logger.info("\(key): receiving \(track)")
         case .dropped(let reason):
             logger.warning("\(key): \(reason)")
@@ -192,5 +199,31 @@ final class StopSignal: @unchecked Sendable {
             await group.next()
             group.cancelAll()
         }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}
+
+/// CPU time and peak memory of this process, for the figures the bot reports when it leaves.
+struct ResourceUsage: CustomStringConvertible {
+    var userSeconds: Double
+    var systemSeconds: Double
+    var peakResidentKilobytes: Int
+
+    static func current() -> ResourceUsage {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return ResourceUsage(
+            userSeconds: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
+            systemSeconds: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6,
+            peakResidentKilobytes: usage.ru_maxrss)
+    }
+
+    var description: String {
+        let cpu = userSeconds + systemSeconds
+        return "CPU \(String(format: "%.2f", cpu)) s (user \(String(format: "%.2f", userSeconds)), "
+            + "system \(String(format: "%.2f", systemSeconds))), peak RSS \(peakResidentKilobytes / 1024) MiB"
     }
 }
