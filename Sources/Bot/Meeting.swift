@@ -28,6 +28,9 @@ actor Meeting {
     private var recordings: [ConnectionKey: RecordingTask] = [:]
     private var events: AsyncStream<(ConnectionKey, PeerEvent)>.Continuation?
     private var joinedAt: ContinuousClock.Instant?
+    private var openedAt: [ConnectionKey: ContinuousClock.Instant] = [:]
+    private var manifest: Manifest
+    private let clockOrigin: (monotonic: Timestamp, wall: Date)
     private var firstMediaLogged: Set<ConnectionKey> = []
 
     init(configuration: Configuration, group: any EventLoopGroup, logger: Logger) throws {
@@ -36,12 +39,17 @@ actor Meeting {
         self.logger = logger
         self.room = RoomSession(me: configuration.name)
         self.certificate = try DTLSCertificate()
+        let start = Date()
+        self.clockOrigin = (MonotonicClock.now(), start)
         self.session = try SessionFolder(root: configuration.outputRoot, room: configuration.roomURL.roomName,
-                                         start: Date())
+                                         start: start)
+        self.manifest = Manifest(room: configuration.roomURL.description, bot: configuration.name,
+                                 startedAt: Meeting.iso(start))
     }
 
     func run(duration: Duration?) async throws {
         logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', recording to \(session.path)")
+        writeManifest()
         let (eventStream, continuation) = AsyncStream<(ConnectionKey, PeerEvent)>.makeStream()
         events = continuation
         let stop = StopSignal()
@@ -65,6 +73,8 @@ actor Meeting {
                 logger.error("signalling: \(error)")
             }
             await leave()
+            manifest.endedAt = Meeting.iso(Date())
+            writeManifest()
             continuation.finish()
             tasks.cancelAll()
         }
@@ -104,7 +114,7 @@ actor Meeting {
                     try await channel.withConnection { connection, now in try connection.applyAnswer(sdp, at: now) }
                 } catch {
                     logger.warning("answer from \(key) refused: \(error)")
-                    await drop(key)
+                    await drop(key, reason: "answer refused: \(error)")
                 }
             }
         }
@@ -119,9 +129,17 @@ actor Meeting {
                 key: key, host: configuration.interface, group: group, logger: logger,
                 events: { key, event in events.yield((key, event)) }, makeConnection: make)
             channels[key] = channel
-            recordings[key] = RecordingTask(
+            openedAt[key] = .now
+            let recording = RecordingTask(
                 key: key, peer: peer, session: session, logger: logger,
-                requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } })
+                requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } },
+                report: { [self] statistics in await recordingReported(key, statistics) })
+            recordings[key] = recording
+            manifest.connections.append(Manifest.Connection(
+                id: key.description, participant: peer, kind: key.kind.rawValue,
+                role: room.connections[key]?.role == .offerer ? "offerer" : "answerer",
+                startedAt: Meeting.iso(Date()), files: [recording.fileName]))
+            writeManifest()
             let description = try await channel.withConnection { connection, _ in connection.localDescription }
             logger.info("\(key) '\(peer.logSafe)': sending \(channel.localAddress) description")
             let role = room.connections[key]?.role
@@ -141,23 +159,47 @@ actor Meeting {
         case .connected(let summary):
             logger.info("\(key): connected (\(summary))")
         case .trackStarted(let track):
-            if let joinedAt, firstMediaLogged.insert(key).inserted {
-                let elapsed = ContinuousClock.now - joinedAt
-                logger.info("\(key): first media packet \(elapsed.milliseconds) ms after our new-peer")
+            if let joinedAt, let opened = openedAt[key], firstMediaLogged.insert(key).inserted {
+                let now = ContinuousClock.now
+                logger.info("\(key): first media packet \((now - opened).milliseconds) ms after the connection began, \((now - joinedAt).milliseconds) ms after our new-peer")
             }
             logger.info("\(key): receiving \(track)")
+            if let index = manifest.connections.lastIndex(where: { $0.id == key.description }) {
+                manifest.connections[index].tracks.append(Manifest.Track(track: track))
+                writeManifest()
+            }
         case .dropped(let reason):
             logger.warning("\(key): \(reason)")
         case .closed(let reason):
             logger.info("\(key): closed (\(reason))")
-            await drop(key)
+            await drop(key, reason: reason)
         case .failed(let reason):
             logger.error("\(key): failed: \(reason)")
-            await drop(key)
+            await drop(key, reason: "failed: \(reason)")
         }
     }
 
-    private func drop(_ key: ConnectionKey) async {
+    private func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics]) {
+        let origin = clockOrigin
+        manifest.update(connection: key.description, statistics: statistics) { timestamp in
+            Meeting.iso(origin.wall.addingTimeInterval((timestamp - origin.monotonic).secondsValue))
+        }
+        writeManifest()
+    }
+
+    private func writeManifest() {
+        session.writeAtomically("manifest.json", manifest.encoded())
+    }
+
+    static func iso(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    private func drop(_ key: ConnectionKey, reason: String = "the bot left") async {
+        if let index = manifest.connections.lastIndex(where: { $0.id == key.description && $0.endedAt == nil }) {
+            manifest.connections[index].endedAt = Meeting.iso(Date())
+            manifest.connections[index].endReason = reason
+        }
         room.connectionClosed(key)
         if let recording = recordings.removeValue(forKey: key) { await recording.finish() }
         if let channel = channels.removeValue(forKey: key) { await channel.close() }

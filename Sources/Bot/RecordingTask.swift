@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Mesh
 import MeshIO
@@ -14,11 +15,17 @@ final class RecordingTask: Sendable {
     private let task: Task<Void, Never>
     private let ticker: Task<Void, Never>
 
+    let path: String
+    var fileName: String { (path as NSString).lastPathComponent }
+
+    /// - Parameter report: receives the recorder's per-track statistics every few seconds and at the end.
     init(key: ConnectionKey, peer: String, session: SessionFolder, logger: Logger,
-         requestKeyframe: @escaping @Sendable (UInt32) -> Void) {
+         requestKeyframe: @escaping @Sendable (UInt32) -> Void,
+         report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics]) async -> Void) {
         let (stream, continuation) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
         inputs = continuation
         let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
+        self.path = path
         task = Task {
             let file = AppendOnlyFile(path: path)
             var recorder = ParticipantRecorder(writingApp: "EngageBot")
@@ -40,6 +47,7 @@ final class RecordingTask: Sendable {
                 }
             }
             var lastTime = Timestamp.zero
+            var lastReport = Timestamp.zero
             for await input in stream {
                 switch input {
                 case .packet(let packet, let track, let at):
@@ -48,10 +56,15 @@ final class RecordingTask: Sendable {
                 case .tick(let at):
                     lastTime = at
                     apply(recorder.advance(to: at))
+                    if at - lastReport >= RecordingTask.reportInterval {
+                        lastReport = at
+                        await report(recorder.trackStatistics)
+                    }
                 }
             }
             apply(recorder.finish(at: lastTime))
             file.close()
+            await report(recorder.trackStatistics)
             logger.info("recording finalized: \(path) (\(recorder.summary))")
         }
         // The jitter buffer declares packets lost only when asked after its deadline.
@@ -62,6 +75,8 @@ final class RecordingTask: Sendable {
             }
         }
     }
+
+    static let reportInterval: Duration = .seconds(5)
 
     func deliver(_ input: Input) { inputs.yield(input) }
 

@@ -17,6 +17,14 @@ final class SessionFolder: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
+    /// Replaces `name` in one step (write aside, then rename), so readers never see half a file.
+    func writeAtomically(_ name: String, _ bytes: [UInt8]) {
+        let target = (path as NSString).appendingPathComponent(name)
+        let temporary = (path as NSString).appendingPathComponent(".\(name).partial")
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else { return }
+        _ = rename(temporary, target)
+    }
+
     /// A path for a new file of `participant`, never one handed out before in this session.
     func reserveFile(for participant: String, suffix: String = "", extension fileExtension: String) -> String {
         let stem = naming.withLock { $0.uniqueStem(for: participant, suffix: suffix) }

@@ -37,6 +37,10 @@ public struct ParticipantRecorder: Sendable {
         public var framesWritten = 0
         public var firstFrameMilliseconds: Int64?
         public var lastFrameMilliseconds: Int64?
+        public var firstPacketAt: Timestamp?
+        public var lastPacketAt: Timestamp?
+        public var firstRTPTimestamp: UInt32?
+        public var lastRTPTimestamp: UInt32?
     }
 
     private struct TrackState: Sendable {
@@ -95,6 +99,12 @@ public struct ParticipantRecorder: Sendable {
                                              statistics: TrackStatistics(track: track, jitter: jitter.statistics))
         }
         tracks[packet.ssrc]?.jitter.push(packet, at: now)
+        if tracks[packet.ssrc]?.statistics.firstPacketAt == nil {
+            tracks[packet.ssrc]?.statistics.firstPacketAt = now
+            tracks[packet.ssrc]?.statistics.firstRTPTimestamp = packet.timestamp
+        }
+        tracks[packet.ssrc]?.statistics.lastPacketAt = now
+        tracks[packet.ssrc]?.statistics.lastRTPTimestamp = packet.timestamp
         return advance(to: now)
     }
 

@@ -1,0 +1,99 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Mesh
+
+/// `manifest.json`: what a session recorded, for people and for tools. The bot rewrites it
+/// (atomically) whenever a connection starts, a track starts, or a file is finalized.
+public struct Manifest: Codable, Sendable, Equatable {
+    public struct Track: Codable, Sendable, Equatable {
+        public var kind: String
+        public var codec: String
+        public var ssrc: UInt32
+        public var payloadType: UInt8
+        public var clockRate: UInt32
+        public var firstPacketAt: String?
+        public var lastPacketAt: String?
+        public var firstRTPTimestamp: UInt32?
+        public var lastRTPTimestamp: UInt32?
+        public var packetsReceived: Int
+        public var packetsLost: Int
+        public var framesWritten: Int
+
+        public init(track: MediaTrack) {
+            kind = track.kind.rawValue
+            codec = track.codec.rawValue
+            ssrc = track.ssrc
+            payloadType = track.payloadType
+            clockRate = track.clockRate
+            packetsReceived = 0
+            packetsLost = 0
+            framesWritten = 0
+        }
+    }
+
+    public struct Connection: Codable, Sendable, Equatable {
+        public var id: String
+        public var participant: String
+        public var kind: String
+        public var role: String
+        public var startedAt: String
+        public var endedAt: String?
+        public var endReason: String?
+        /// File names inside the session folder.
+        public var files: [String]
+        public var tracks: [Track]
+
+        public init(id: String, participant: String, kind: String, role: String, startedAt: String, files: [String]) {
+            self.id = id
+            self.participant = participant
+            self.kind = kind
+            self.role = role
+            self.startedAt = startedAt
+            self.files = files
+            self.tracks = []
+        }
+    }
+
+    public var room: String
+    public var bot: String
+    public var startedAt: String
+    public var endedAt: String?
+    public var connections: [Connection]
+
+    public init(room: String, bot: String, startedAt: String) {
+        self.room = room
+        self.bot = bot
+        self.startedAt = startedAt
+        self.connections = []
+    }
+
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(self))) ?? []
+    }
+
+    /// Folds a recorder's per-track statistics into the connection's track list.
+    public mutating func update(connection id: String, statistics: [ParticipantRecorder.TrackStatistics],
+                                wallClock: (Timestamp) -> String) {
+        guard let index = connections.firstIndex(where: { $0.id == id }) else { return }
+        for entry in statistics {
+            var track = connections[index].tracks.first { $0.ssrc == entry.track.ssrc } ?? Track(track: entry.track)
+            track.firstPacketAt = entry.firstPacketAt.map(wallClock)
+            track.lastPacketAt = entry.lastPacketAt.map(wallClock)
+            track.firstRTPTimestamp = entry.firstRTPTimestamp
+            track.lastRTPTimestamp = entry.lastRTPTimestamp
+            track.packetsReceived = entry.jitter.packetsReceived
+            track.packetsLost = entry.jitter.lost
+            track.framesWritten = entry.framesWritten
+            if let existing = connections[index].tracks.firstIndex(where: { $0.ssrc == track.ssrc }) {
+                connections[index].tracks[existing] = track
+            } else {
+                connections[index].tracks.append(track)
+            }
+        }
+    }
+}
