@@ -40,7 +40,7 @@ struct InboundQueue {
         self.maxMessageSize = maxMessageSize
     }
 
-    var advertisedWindow: UInt32 { UInt32(max(0, capacity - bufferedBytes)) }
+    var advertisedWindow: UInt32 { UInt32(clamping: max(0, capacity - bufferedBytes)) }
     var hasGaps: Bool { !aboveCumulative.isEmpty }
 
     enum Outcome: Equatable {

@@ -107,12 +107,21 @@ public struct SCTPAssociation {
 
     public mutating func handlePacket(_ bytes: [UInt8], at time: Timestamp) {
         now = time
-        guard state != .closed else { return drop("association closed") }
         let packet: SCTPPacket
         do {
             packet = try SCTPPacket.parse(bytes)
         } catch {
             return drop("\(error)")
+        }
+        guard state != .closed else {
+            // Our SHUTDOWN COMPLETE was lost: answer the retransmitted SHUTDOWN ACK as an
+            // out-of-the-blue packet (RFC 4960 8.4 item 5), or the peer retries until it aborts.
+            if packet.chunks.contains(.shutdownAck(ChunkShutdownAck())) {
+                outbox.append(
+                    self.packet(
+                        tag: packet.verificationTag, chunks: [.shutdownComplete(ChunkShutdownComplete(reflectedTag: true))]))
+            }
+            return drop("association closed")
         }
         guard packet.destinationPort == configuration.localPort, packet.sourcePort == configuration.remotePort else {
             return drop("ports \(packet.sourcePort)->\(packet.destinationPort) are not this association's")
@@ -291,6 +300,7 @@ public struct SCTPAssociation {
             guard inbound != nil else { return }
             inbound?.forward(forward)
             sackNow = true
+            performDeferredResets()
         case .reconfig(let reconfigChunk): handleReconfig(reconfigChunk)
         case .unknown: break
         }
@@ -362,7 +372,7 @@ public struct SCTPAssociation {
         _ = outbound.acknowledge(
             ChunkSelectiveAck(
                 cumulativeTSNAck: shutdown.cumulativeTSNAck,
-                advertisedReceiverWindowCredit: UInt32(outbound.peerReceiveWindow + outbound.flightSize)),
+                advertisedReceiverWindowCredit: UInt32(clamping: outbound.peerReceiveWindow + outbound.flightSize)),
             at: now)
         // Also when both sides shut down at once: each answers the other's SHUTDOWN (RFC 4960 9.2).
         state = .shutdownReceived
@@ -488,7 +498,7 @@ public struct SCTPAssociation {
         ]
         if let cookie { parameters.insert(.stateCookie(cookie), at: 0) }
         return SCTPInitFields(
-            initiateTag: localTag, advertisedReceiverWindowCredit: UInt32(configuration.receiveWindow),
+            initiateTag: localTag, advertisedReceiverWindowCredit: UInt32(clamping: configuration.receiveWindow),
             outboundStreams: .max, inboundStreams: .max, initialTSN: localInitialTSN, parameters: parameters)
     }
 

@@ -225,3 +225,27 @@ import Testing
         #expect(events == [.message(streamID: 4, ppid: 51, bytes: Array("again".utf8))])
     }
 }
+
+extension SCTPAssociationTests {
+    /// If the last packet of a graceful close is lost, the closed side still answers the
+    /// retransmitted SHUTDOWN ACK, so the other side closes cleanly rather than aborting.
+    @Test func lostShutdownCompleteIsAnsweredAfterClosing() throws {
+        let link = connectedLink()
+        var a = link.a
+        var b = link.b
+        _ = drain(&a)
+        _ = drain(&b)
+        let now = link.now
+        a.shutdown()
+        while let packet = a.pollTransmit() { b.handlePacket(packet, at: now) }
+        while let packet = b.pollTransmit() { a.handlePacket(packet, at: now) }
+        #expect(a.state == .closed)
+        #expect(a.pollTransmit() != nil, "the SHUTDOWN COMPLETE, lost here")
+        let deadline = try #require(b.nextDeadline)
+        b.handleTimeout(at: deadline.at)
+        while let packet = b.pollTransmit() { a.handlePacket(packet, at: deadline.at) }
+        while let packet = a.pollTransmit() { b.handlePacket(packet, at: deadline.at) }
+        #expect(drain(&a) == [.closed(reason: "shutdown")])
+        #expect(drain(&b) == [.closed(reason: "shutdown")])
+    }
+}
