@@ -1,0 +1,198 @@
+/// The receiving half of an association: which TSNs arrived (for SACKs), reassembly of
+/// fragments into messages, and per-stream ordering.
+///
+/// RFC 4960 gives every fragment of a message consecutive TSNs, so a message is complete when
+/// a run of held TSNs goes from a B fragment to an E fragment on one stream.
+struct InboundQueue {
+    struct Message: Equatable {
+        var streamID: UInt16
+        var ppid: UInt32
+        var bytes: [UInt8]
+    }
+
+    private struct InboundStream {
+        var nextSSN: UInt16 = 0
+        /// Complete messages waiting for an earlier sequence number; nil for a refused one.
+        var ready: [UInt16: Message?] = [:]
+    }
+
+    /// The highest TSN up to which everything has arrived.
+    private(set) var cumulativeTSN: UInt32
+    /// TSNs above `cumulativeTSN` that arrived, kept for gap ack blocks.
+    private var aboveCumulative: Set<UInt32> = []
+    private var duplicates: [UInt32] = []
+    /// Fragments of messages not yet complete, by TSN.
+    private var fragments: [UInt32: ChunkPayloadData] = [:]
+    private var streams: [UInt16: InboundStream] = [:]
+    /// Messages ready for the owner, in delivery order.
+    private(set) var delivered: [Message] = []
+    /// Bytes held in fragments and in messages waiting for an earlier sequence number.
+    private(set) var bufferedBytes = 0
+
+    let capacity: Int
+    let maxMessageSize: Int
+    /// Why a message was refused, for the owner to report.
+    private(set) var refusals: [String] = []
+
+    init(peerInitialTSN: UInt32, capacity: Int, maxMessageSize: Int) {
+        cumulativeTSN = peerInitialTSN &- 1
+        self.capacity = capacity
+        self.maxMessageSize = maxMessageSize
+    }
+
+    var advertisedWindow: UInt32 { UInt32(clamping: max(0, capacity - bufferedBytes)) }
+    var hasGaps: Bool { !aboveCumulative.isEmpty }
+
+    enum Outcome: Equatable {
+        case accepted
+        case duplicate
+        /// The receive buffer is full; the chunk is dropped unacknowledged, so the sender retries.
+        case noRoom
+    }
+
+    mutating func receive(_ chunk: ChunkPayloadData) -> Outcome {
+        let tsn = chunk.tsn
+        if Serial.lessOrEqual(tsn, cumulativeTSN) || aboveCumulative.contains(tsn) {
+            duplicates.append(tsn)
+            return .duplicate
+        }
+        guard bufferedBytes + chunk.userData.count <= capacity else { return .noRoom }
+        aboveCumulative.insert(tsn)
+        while aboveCumulative.remove(cumulativeTSN &+ 1) != nil { cumulativeTSN &+= 1 }
+        fragments[tsn] = chunk
+        bufferedBytes += chunk.userData.count
+        assembleMessage(around: tsn)
+        return .accepted
+    }
+
+    /// RFC 3758 3.6: the sender abandoned everything up to `newCumulativeTSN`.
+    mutating func forward(_ chunk: ChunkForwardTSN) {
+        guard Serial.less(cumulativeTSN, chunk.newCumulativeTSN) else { return }
+        cumulativeTSN = chunk.newCumulativeTSN
+        aboveCumulative = aboveCumulative.filter { Serial.less(cumulativeTSN, $0) }
+        while aboveCumulative.remove(cumulativeTSN &+ 1) != nil { cumulativeTSN &+= 1 }
+        for (tsn, fragment) in fragments where Serial.lessOrEqual(tsn, chunk.newCumulativeTSN) {
+            fragments[tsn] = nil
+            bufferedBytes -= fragment.userData.count
+        }
+        for skipped in chunk.streams {
+            var stream = streams[skipped.streamIdentifier] ?? InboundStream()
+            if !Serial.less(skipped.streamSequenceNumber, stream.nextSSN) {
+                // Messages at or before the skipped one that did arrive are still delivered.
+                for ssn in stream.ready.keys where !Serial.less(skipped.streamSequenceNumber, ssn) {
+                    if let entry = stream.ready.removeValue(forKey: ssn), let message = entry {
+                        bufferedBytes -= message.bytes.count
+                        delivered.append(message)
+                    }
+                }
+                stream.nextSSN = skipped.streamSequenceNumber &+ 1
+            }
+            streams[skipped.streamIdentifier] = stream
+            deliverReady(on: skipped.streamIdentifier)
+        }
+    }
+
+    /// RFC 6525 5.2.2: the peer's sequence numbers on these streams start again at 0.
+    mutating func resetStreams(_ ids: [UInt16]) {
+        for id in ids { streams[id] = nil }
+    }
+
+    mutating func takeDelivered() -> [Message] {
+        defer { delivered.removeAll() }
+        return delivered
+    }
+
+    mutating func takeRefusals() -> [String] {
+        defer { refusals.removeAll() }
+        return refusals
+    }
+
+    /// A SACK for what is held now; consumes the duplicate list. Gap blocks are offsets of at
+    /// most 16 bits from the cumulative TSN and are capped so the SACK fits a packet.
+    mutating func makeSelectiveAck(maxGapBlocks: Int = 64, maxDuplicates: Int = 32) -> ChunkSelectiveAck {
+        var blocks: [ChunkSelectiveAck.GapAckBlock] = []
+        let offsets = aboveCumulative.map { $0 &- cumulativeTSN }.filter { $0 <= UInt32(UInt16.max) }.sorted()
+        var index = 0
+        while index < offsets.count, blocks.count < maxGapBlocks {
+            let start = offsets[index]
+            var end = start
+            while index + 1 < offsets.count, offsets[index + 1] == end + 1 {
+                index += 1
+                end += 1
+            }
+            blocks.append(.init(start: UInt16(start), end: UInt16(end)))
+            index += 1
+        }
+        let sack = ChunkSelectiveAck(
+            cumulativeTSNAck: cumulativeTSN, advertisedReceiverWindowCredit: advertisedWindow, gapAckBlocks: blocks,
+            duplicateTSNs: Array(duplicates.prefix(maxDuplicates)))
+        duplicates.removeAll()
+        return sack
+    }
+
+    private mutating func assembleMessage(around tsn: UInt32) {
+        guard let chunk = fragments[tsn] else { return }
+        var first = tsn
+        var current = chunk
+        while !current.beginning {
+            guard let previous = fragments[first &- 1], previous.streamIdentifier == chunk.streamIdentifier,
+                !previous.ending
+            else { return }
+            first &-= 1
+            current = previous
+        }
+        var last = tsn
+        current = chunk
+        while !current.ending {
+            guard let next = fragments[last &+ 1], next.streamIdentifier == chunk.streamIdentifier, !next.beginning
+            else { return }
+            last &+= 1
+            current = next
+        }
+        var bytes: [UInt8] = []
+        var tsnInMessage = first
+        var head = chunk
+        while true {
+            if let fragment = fragments.removeValue(forKey: tsnInMessage) {
+                if tsnInMessage == first { head = fragment }
+                bytes.append(contentsOf: fragment.userData)
+            }
+            if tsnInMessage == last { break }
+            tsnInMessage &+= 1
+        }
+        bufferedBytes -= bytes.count
+        let message = Message(streamID: head.streamIdentifier, ppid: head.payloadProtocolIdentifier, bytes: bytes)
+        if bytes.count > maxMessageSize {
+            refusals.append(
+                "message of \(bytes.count) bytes on stream \(head.streamIdentifier) exceeds the maximum of \(maxMessageSize)")
+            // The sequence number is still used up, or the stream would stall behind it.
+            if !head.unordered { place(nil, ssn: head.streamSequenceNumber, stream: head.streamIdentifier) }
+            return
+        }
+        if head.unordered {
+            delivered.append(message)
+        } else {
+            place(message, ssn: head.streamSequenceNumber, stream: head.streamIdentifier)
+        }
+    }
+
+    private mutating func place(_ message: Message?, ssn: UInt16, stream id: UInt16) {
+        var stream = streams[id] ?? InboundStream()
+        if let message { bufferedBytes += message.bytes.count }
+        stream.ready[ssn] = .some(message)
+        streams[id] = stream
+        deliverReady(on: id)
+    }
+
+    private mutating func deliverReady(on id: UInt16) {
+        guard var stream = streams[id] else { return }
+        while let entry = stream.ready.removeValue(forKey: stream.nextSSN) {
+            if let message = entry {
+                bufferedBytes -= message.bytes.count
+                delivered.append(message)
+            }
+            stream.nextSSN &+= 1
+        }
+        streams[id] = stream
+    }
+}

@@ -1,0 +1,65 @@
+import Testing
+
+@testable import Mesh
+
+@Suite struct DataChannelsTests {
+    typealias Link = VirtualLink<DataChannels, DataChannels>
+
+    private func drain(_ channels: inout DataChannels) -> [DataChannels.Event] {
+        var events: [DataChannels.Event] = []
+        while let event = channels.pollEvent() { events.append(event) }
+        return events
+    }
+
+    @Test func openChatAndCloseByStreamReset() throws {
+        // The offerer (the browser page, DTLS client here) creates `channel`; the bot answers.
+        var link = Link(
+            a: DataChannels(association: SCTPAssociation(role: .client), dtlsRole: .client),
+            b: DataChannels(association: SCTPAssociation(role: .server), dtlsRole: .server), loss: 0.05, seed: 11)
+        link.a.start(at: link.now)
+        link.b.start(at: link.now)
+        let id = try link.a.open(label: "channel")
+        #expect(id % 2 == 0)
+        try link.a.send(.text("alice: hello"), on: id)
+
+        var eventsA: [DataChannels.Event] = []
+        var eventsB: [DataChannels.Event] = []
+        while eventsB.count < 3 || eventsA.count < 2, link.step(), link.now < .seconds(60) {
+            eventsA += drain(&link.a)
+            eventsB += drain(&link.b)
+        }
+        #expect(eventsB == [.connected, .channelOpened(id: id, label: "channel"), .channelMessage(id: id, .text("alice: hello"))])
+        #expect(eventsA == [.connected, .channelOpened(id: id, label: "channel")])
+
+        try link.b.send(.text("bot: hi"), on: id)
+        try link.b.send(.text(""), on: id)
+        try link.b.send(.binary([]), on: id)
+        try link.b.send(.binary([1, 2, 3]), on: id)
+        eventsA = []
+        while eventsA.count < 4, link.step(), link.now < .seconds(120) { eventsA += drain(&link.a) }
+        #expect(eventsA == [
+            .channelMessage(id: id, .text("bot: hi")), .channelMessage(id: id, .text("")),
+            .channelMessage(id: id, .binary([])), .channelMessage(id: id, .binary([1, 2, 3])),
+        ])
+
+        // The bot's own channel gets an odd ID as DTLS server.
+        let botChannel = try link.b.open(label: "bot")
+        #expect(botChannel % 2 == 1)
+
+        link.a.close(id)
+        eventsA = []
+        eventsB = []
+        while eventsA.count < 2 || eventsB.count < 2, link.step(), link.now < .seconds(180) {
+            eventsA += drain(&link.a)
+            eventsB += drain(&link.b)
+        }
+        // The bot learns its own channel is open when the page acknowledges it.
+        #expect(eventsB.count == 2)
+        #expect(eventsB.contains(.channelClosed(id: id)))
+        #expect(eventsB.contains(.channelOpened(id: botChannel, label: "bot")))
+        #expect(eventsA == [.channelOpened(id: botChannel, label: "bot"), .channelClosed(id: id)])
+        #expect(link.a.channels[id] == nil)
+        #expect(link.b.channels[id] == nil)
+        #expect(throws: SCTPSendError.self) { try link.b.send(.text("gone"), on: id) }
+    }
+}
