@@ -75,3 +75,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The bot's own tile: a slate saying the meeting is recorded, VP8 (libvpx) and Opus (libopus) encoders, and the
+// sans-IO scheduler that paces them. Kept as one appended block so it merges apart from the other targets.
+package.targets += [
+    .target(name: "CEngageVPX", linkerSettings: [.linkedLibrary("vpx")]),
+    .target(name: "CEngageOpus", linkerSettings: [.linkedLibrary("opus")]),
+    .target(name: "Tile", dependencies: ["Mesh", "CEngageVPX", "CEngageOpus"], swiftSettings: strict),
+    // Measures encode cost per frame; reads a clock, so it lives outside the library and its tests.
+    .executableTarget(name: "TileBench", dependencies: ["Tile", "Mesh"], swiftSettings: strict),
+    .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder"], swiftSettings: strict),
+]
