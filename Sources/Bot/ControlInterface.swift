@@ -10,6 +10,21 @@ enum ControlInterface {
     /// The longest line taken; a chat message is short, and a runaway client must not grow memory.
     static let maximumLineBytes = 16 * 1024
 
+    /// One stream of the lines of several sources, in arrival order.
+    static func merge(_ sources: [AsyncStream<String>]) -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let task = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for source in sources {
+                        group.addTask { for await line in source { continuation.yield(line) } }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     /// Standard input, line by line, until end of file.
     static func standardInputLines() -> AsyncStream<String> {
         AsyncStream { continuation in

@@ -22,6 +22,15 @@ struct Join: AsyncParsableCommand {
     @Option(help: "The local IP address for media (host candidate); 127.0.0.1 for loopback-only rooms.")
     var interface = "127.0.0.1"
 
+    @Option(help: "Post this line into the chat once connected (repeatable).")
+    var say: [String] = []
+
+    @Flag(help: "Post every line read from standard input into the chat.")
+    var stdinChat = false
+
+    @Option(help: "A Unix socket path; every line written to it is posted into the chat.")
+    var controlSocket: String?
+
     @Option(help: "Leave after this many seconds (default: stay until interrupted).")
     var seconds: Double?
 
@@ -45,9 +54,20 @@ struct Join: AsyncParsableCommand {
         guard TransportAddress(host: interface, port: 0) != nil else {
             throw ValidationError("--interface must be an IP address literal, got '\(interface)'")
         }
+        let group = MultiThreadedEventLoopGroup.singleton
         let meeting = try Meeting(
-            configuration: .init(roomURL: roomURL, name: name, outputRoot: output, interface: interface),
-            group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            configuration: .init(roomURL: roomURL, name: name, outputRoot: output, interface: interface, say: say),
+            group: group, logger: logger)
+        var sources: [AsyncStream<String>] = []
+        var closeSocket: (@Sendable () async -> Void)?
+        if stdinChat { sources.append(ControlInterface.standardInputLines()) }
+        if let controlSocket {
+            let socket = try await ControlInterface.socketLines(path: controlSocket, group: group, logger: logger)
+            sources.append(socket.lines)
+            closeSocket = socket.close
+        }
+        if !sources.isEmpty { await meeting.takeControl(ControlInterface.merge(sources)) }
         try await meeting.run(duration: seconds.map { .milliseconds(Int64($0 * 1000)) })
+        await closeSocket?()
     }
 }

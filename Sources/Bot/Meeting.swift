@@ -15,6 +15,8 @@ actor Meeting {
         var name: String
         var outputRoot: String
         var interface: String
+        /// Lines to post as soon as the first camera channel opens.
+        var say: [String] = []
     }
 
     let configuration: Configuration
@@ -30,6 +32,11 @@ actor Meeting {
     private var joinedAt: ContinuousClock.Instant?
     private var openedAt: [ConnectionKey: ContinuousClock.Instant] = [:]
     private var manifest: Manifest
+    private let chatJSON: AppendOnlyFile
+    private let chatText: AppendOnlyFile
+    /// Chat lines to post once channels open (`--say`): said once, on every camera channel.
+    private var pendingAnnouncements: [String]
+    private var control: AsyncStream<String>?
     private let clockOrigin: (monotonic: Timestamp, wall: Date)
     private var firstMediaLogged: Set<ConnectionKey> = []
 
@@ -45,7 +52,13 @@ actor Meeting {
                                          start: start)
         self.manifest = Manifest(room: configuration.roomURL.description, bot: configuration.name,
                                  startedAt: Meeting.iso(start))
+        self.chatJSON = AppendOnlyFile(path: (session.path as NSString).appendingPathComponent("chat.jsonl"))
+        self.chatText = AppendOnlyFile(path: (session.path as NSString).appendingPathComponent("chat.txt"))
+        self.pendingAnnouncements = configuration.say
     }
+
+    /// Lines from the control interface are posted into the chat as they come.
+    func takeControl(_ lines: AsyncStream<String>) { control = lines }
 
     func run(duration: Duration?) async throws {
         logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', recording to \(session.path)")
@@ -53,24 +66,35 @@ actor Meeting {
         let (eventStream, continuation) = AsyncStream<(ConnectionKey, PeerEvent)>.makeStream()
         events = continuation
         let stop = StopSignal()
-        await withThrowingTaskGroup(of: Void.self) { tasks in
+        await withThrowingTaskGroup(of: Bool.self) { tasks in
             tasks.addTask { [self] in
                 for await (key, event) in eventStream { await handle(event, on: key) }
+                return false
+            }
+            if let control {
+                // The end of the control input is not a reason to leave: recording goes on.
+                tasks.addTask { [self] in
+                    for await line in control { await post(line, kind: .announcement) }
+                    return false
+                }
             }
             tasks.addTask { [self] in
-                try await SignallingSocket.run(
-                    url: configuration.roomURL, group: group, logger: logger,
-                    onText: { [self] text in await handle(frame: text) },
-                    body: { [self] sender in
-                        await connected(sender)
-                        await stop.wait(timeout: duration)
-                    })
+                do {
+                    try await SignallingSocket.run(
+                        url: configuration.roomURL, group: group, logger: logger,
+                        onText: { [self] text in await handle(frame: text) },
+                        body: { [self] sender in
+                            await connected(sender)
+                            await stop.wait(timeout: duration)
+                        })
+                } catch {
+                    logger.error("signalling: \(error)")
+                }
+                return true
             }
-            // The signalling task ends on a stop request, a timeout, or the server closing the socket.
-            do {
-                try await tasks.next()
-            } catch {
-                logger.error("signalling: \(error)")
+            // Only the signalling task ends the meeting: on a stop request, a timeout, or the server closing.
+            while let finished = try? await tasks.next() {
+                if finished { break }
             }
             await leave()
             manifest.endedAt = Meeting.iso(Date())
@@ -170,12 +194,50 @@ actor Meeting {
             }
         case .dropped(let reason):
             logger.warning("\(key): \(reason)")
+        case .dataChannelOpened:
+            guard key.kind == .camera else { return }
+            logger.info("\(key): data channel open")
+            let notice = "🔴 This meeting is being recorded by \(configuration.name)."
+            if let channel = channels[key] {
+                let text = "\(configuration.name): \(notice)"
+                channel.perform { connection, now in connection.sendChat(text, at: now) }
+                transcribe(ChatLine(time: Meeting.iso(Date()), kind: .notice, connection: key.description, raw: text))
+            }
+            let announcements = pendingAnnouncements
+            pendingAnnouncements = []
+            for line in announcements { await post(line, kind: .announcement) }
+        case .chatMessage(let text):
+            guard key.kind == .camera else { return }
+            transcribe(ChatLine(time: Meeting.iso(Date()), kind: .chat, connection: key.description, raw: text))
         case .closed(let reason):
             logger.info("\(key): closed (\(reason))")
             await drop(key, reason: reason)
         case .failed(let reason):
             logger.error("\(key): failed: \(reason)")
             await drop(key, reason: "failed: \(reason)")
+        }
+    }
+
+    /// Posts `text` as `NAME: TEXT` on every open camera channel, as the browsers send chat; returns how many took it.
+    @discardableResult
+    func post(_ text: String, kind: ChatLine.Kind) async -> Int {
+        let line = "\(configuration.name): \(text)"
+        var accepted = 0
+        for (key, channel) in channels where key.kind == .camera {
+            let sent = (try? await channel.withConnection { connection, now in connection.sendChat(line, at: now) }) ?? false
+            if sent { accepted += 1 }
+        }
+        transcribe(ChatLine(time: Meeting.iso(Date()), kind: kind, connection: "bot", raw: line))
+        logger.info("posted to \(accepted) participant(s): \(line.logSafe)")
+        return accepted
+    }
+
+    private func transcribe(_ line: ChatLine) {
+        do {
+            try chatJSON.append(line.jsonLine)
+            try chatText.append(line.textLine)
+        } catch {
+            logger.error("chat transcript not written: \(error)")
         }
     }
 

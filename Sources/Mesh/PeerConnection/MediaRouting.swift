@@ -16,13 +16,14 @@ struct MediaRouting: Sendable {
     /// The transport-wide sequence number extension id, when negotiated (same id on every m-line).
     private(set) var transportWideSequenceID: UInt8?
     private(set) var signalledVideoSSRCs: [UInt32] = []
-    private(set) var hasDataChannel = false
+    /// The SCTP ports and the peer's message limit, when the data channel m-line was accepted.
+    private(set) var dataChannel: NegotiatedSCTP?
 
     init() {}
 
     init(_ session: NegotiatedSession) {
         for media in session.accepted {
-            if media.sctp != nil { hasDataChannel = true }
+            if let sctp = media.sctp { dataChannel = sctp }
             guard let negotiated = media.codec else { continue }
             let kind: MediaTrack.Kind = media.kind == .audio ? .audio : .video
             let codec: MediaTrack.Codec

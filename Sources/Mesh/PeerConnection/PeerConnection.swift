@@ -15,6 +15,10 @@ public enum PeerEvent: Sendable {
     case trackStarted(MediaTrack)
     /// A decrypted media packet.
     case rtp(RTPPacket, MediaTrack, Timestamp)
+    /// The room's data channel (`channel`) is open both ways: chat can flow.
+    case dataChannelOpened(String)
+    /// A text message on the room's data channel, exactly as received.
+    case chatMessage(String)
     /// Something from the network was dropped; said once per kind of problem, then counted.
     case dropped(String)
     /// The peer left: RTCP BYE, DTLS close_notify, or lost ICE connectivity.
@@ -64,6 +68,9 @@ public struct PeerConnectionStatistics: Sendable {
 /// `pollOutput()` until it returns `.timeout`, sending each `.transmit` and acting on each `.event`.
 /// Time is always passed in; nothing here reads a clock or touches a socket.
 ///
+/// The room's pages chat over a data channel labelled `channel` that the offerer opens; we open it
+/// as offerer and accept it as answerer (SCTP over DTLS, DCEP).
+///
 /// Inside, one 5-tuple carries everything (BUNDLE + rtcp-mux), split by the RFC 7983 first byte:
 /// STUN to the ICE agent, DTLS records to the DTLS endpoint (we are the DTLS server where the
 /// peer lets us, so we choose AES-GCM SRTP), RTP and RTCP to SRTP. Incoming RTP is attributed to
@@ -82,6 +89,9 @@ public final class PeerConnection {
     private let localSSRC: UInt32
     private var ice: ICEAgent
     private var dtls: DTLSEndpoint?
+    private var dataChannels: DataChannels?
+    /// The stream of the data channel labelled `channel`, once open.
+    private var chatChannel: UInt16?
     private var routing = MediaRouting()
     private var srtpInbound: SRTPSession?
     private var srtpOutbound: SRTPSession?
@@ -187,6 +197,7 @@ public final class PeerConnection {
         guard !isClosed else { return }
         ice.handleTimeout(at: now)
         if let deadline = dtls?.nextDeadline, deadline.at <= now { dtls?.handleTimeout(at: now) }
+        if let deadline = dataChannels?.nextDeadline, deadline.at <= now { dataChannels?.handleTimeout(at: now) }
         if srtpOutbound != nil {
             if reportScheduler?.isDue(at: now) == true {
                 sendReceiverReport(at: now)
@@ -207,6 +218,23 @@ public final class PeerConnection {
                   .pictureLossIndication(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: ssrc))])
         collect(at: now)
     }
+
+    /// Sends one text message on the room's data channel; false when it is not open (yet, or any more).
+    @discardableResult
+    public func sendChat(_ text: String, at now: Timestamp) -> Bool {
+        guard !isClosed, let chatChannel, dataChannels != nil else { return false }
+        do {
+            try dataChannels?.send(.text(text), on: chatChannel)
+        } catch {
+            drop("chat message not sent: \(error)")
+            collect(at: now)
+            return false
+        }
+        collect(at: now)
+        return true
+    }
+
+    public var isChatOpen: Bool { chatChannel != nil && !isClosed }
 
     /// Says goodbye as browsers do when a page closes: RTCP BYE, then DTLS close_notify.
     public func close(at now: Timestamp) {
@@ -232,7 +260,7 @@ public final class PeerConnection {
     }
 
     public var nextDeadline: Deadline? {
-        var candidates: [Deadline?] = [ice.nextDeadline, dtls?.nextDeadline]
+        var candidates: [Deadline?] = [ice.nextDeadline, dtls?.nextDeadline, dataChannels?.nextDeadline]
         if srtpOutbound != nil {
             candidates.append(reportScheduler?.nextDeadline)
             candidates.append(transportFeedback?.nextDeadline)
@@ -280,19 +308,82 @@ public final class PeerConnection {
                     statistics.connectedAt = now
                     let negotiation = dtls.negotiation.map { "\($0)" } ?? "\(keys.profile)"
                     outputs.append(.event(.connected("\(negotiation); \(negotiatedSummary)")))
+                    startDataChannels(dtlsRole: dtls.role, at: now)
                 } catch {
                     finish(.failed("SRTP could not be keyed: \(error)"))
                 }
-            case .applicationData:
-                // SCTP for data channels arrives here; the data channel layer is not wired yet.
-                break
+            case .applicationData(let packet):
+                dataChannels?.handlePacket(packet, at: now)
             case .closed:
                 finish(.closed("DTLS close_notify from the peer"))
             case .failed(let reason):
                 finish(.failed(reason))
             }
         }
+        collectDataChannels(at: now)
     }
+
+    /// SCTP rides on DTLS: the DTLS client starts the association (sends INIT), the server waits for it.
+    private func startDataChannels(dtlsRole: DTLSRole, at now: Timestamp) {
+        guard let sctp = routing.dataChannel, dataChannels == nil else { return }
+        var configuration = SCTPAssociation.Configuration()
+        configuration.localPort = sctp.localPort
+        configuration.remotePort = sctp.remotePort
+        configuration.maxMessageSize = sctp.remoteMaxMessageSize == 0 ? Int.max : Int(clamping: sctp.remoteMaxMessageSize)
+        var channels = DataChannels(association: SCTPAssociation(role: dtlsRole == .client ? .client : .server,
+                                                                 configuration: configuration), dtlsRole: dtlsRole)
+        channels.start(at: now)
+        dataChannels = channels
+    }
+
+    /// Moves SCTP's packets into DTLS records and its events into ours.
+    private func collectDataChannels(at now: Timestamp) {
+        guard dataChannels != nil, let dtls else { return }
+        while let event = dataChannels?.pollEvent() {
+            switch event {
+            case .connected:
+                // As offerer we open the room's channel, exactly as the page's createDataChannel("channel").
+                if role == .offerer {
+                    do {
+                        _ = try dataChannels?.open(label: PeerConnection.chatLabel)
+                    } catch {
+                        drop("could not open the data channel: \(error)")
+                    }
+                }
+            case .channelOpened(let id, let label):
+                if label == PeerConnection.chatLabel && chatChannel == nil {
+                    chatChannel = id
+                    outputs.append(.event(.dataChannelOpened(label)))
+                }
+            case .channelMessage(let id, let message):
+                switch message {
+                case .text(let text) where id == chatChannel:
+                    outputs.append(.event(.chatMessage(text)))
+                case .text:
+                    drop("text on a data channel other than '\(PeerConnection.chatLabel)' ignored")
+                case .binary:
+                    drop("binary data channel message ignored: the room's chat is text")
+                }
+            case .channelClosed(let id):
+                if id == chatChannel { chatChannel = nil }
+            case .closed(let reason):
+                chatChannel = nil
+                drop("data channels closed: \(reason)")
+            }
+        }
+        while let packet = dataChannels?.pollTransmit() {
+            do {
+                try dtls.send(packet)
+            } catch {
+                drop("SCTP packet not sent over DTLS: \(error)")
+            }
+        }
+        while let datagram = dtls.pollTransmit() {
+            if let destination { outputs.append(.transmit(datagram, to: destination)) }
+        }
+    }
+
+    static let chatLabel = "channel"
 
     private func finish(_ event: PeerEvent) {
         guard !isClosed else { return }
