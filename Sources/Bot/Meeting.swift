@@ -37,6 +37,7 @@ actor Meeting {
     /// Chat lines to post once channels open (`--say`): said once, on every camera channel.
     private var pendingAnnouncements: [String]
     private var control: AsyncStream<String>?
+    private let tile = TileBroadcaster()
     private let clockOrigin: (monotonic: Timestamp, wall: Date)
     private var firstMediaLogged: Set<ConnectionKey> = []
 
@@ -63,6 +64,8 @@ actor Meeting {
     func run(duration: Duration?) async throws {
         logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', recording to \(session.path)")
         writeManifest()
+        tile.start(botName: configuration.name, logger: logger) { [self] in await tileTargets() }
+        defer { tile.stop() }
         let (eventStream, continuation) = AsyncStream<(ConnectionKey, PeerEvent)>.makeStream()
         events = continuation
         let stop = StopSignal()
@@ -105,6 +108,11 @@ actor Meeting {
         logger.info("left the room; recordings in \(session.path); \(ResourceUsage.current())")
     }
 
+    /// Our tile goes on camera connections only: a screen connection carries the sharer's display.
+    private func tileTargets() -> [PeerConnectionChannel] {
+        channels.filter { $0.key.kind == .camera }.map(\.value)
+    }
+
     private func connected(_ sender: SignallingSocket.Sender) async {
         self.sender = sender
         joinedAt = .now
@@ -123,14 +131,16 @@ actor Meeting {
             case .rejected(let reason):
                 logger.warning("\(reason)")
             case .answerOffer(let key, let peer, let sdp):
-                await open(key, peer: peer) { [certificate] address, now in
+                await open(key, peer: peer) { [certificate, wallClockAtZero] address, now in
                     try PeerConnection(answering: sdp, configuration: .init(
-                        certificate: certificate, localAddress: address, cname: "engage-bot"), at: now)
+                        certificate: certificate, localAddress: address, cname: "engage-bot",
+                        sendsMedia: key.kind == .camera, unixNanosecondsAtZero: wallClockAtZero), at: now)
                 }
             case .makeOffer(let key, let peer):
-                await open(key, peer: peer) { [certificate] address, now in
+                await open(key, peer: peer) { [certificate, wallClockAtZero] address, now in
                     PeerConnection(offeringWith: .init(
-                        certificate: certificate, localAddress: address, cname: "engage-bot"), at: now)
+                        certificate: certificate, localAddress: address, cname: "engage-bot",
+                        sendsMedia: key.kind == .camera, unixNanosecondsAtZero: wallClockAtZero), at: now)
                 }
             case .applyAnswer(let key, let sdp):
                 guard let channel = channels[key] else { continue }
@@ -182,6 +192,7 @@ actor Meeting {
             logger.info("\(key): ICE \(state)")
         case .connected(let summary):
             logger.info("\(key): connected (\(summary))")
+            tile.requestKeyframe()
         case .trackStarted(let track):
             if let joinedAt, let opened = openedAt[key], firstMediaLogged.insert(key).inserted {
                 let now = ContinuousClock.now
@@ -194,6 +205,8 @@ actor Meeting {
             }
         case .dropped(let reason):
             logger.warning("\(key): \(reason)")
+        case .keyframeRequested:
+            tile.requestKeyframe()
         case .dataChannelOpened:
             guard key.kind == .camera else { return }
             logger.info("\(key): data channel open")
@@ -239,6 +252,11 @@ actor Meeting {
         } catch {
             logger.error("chat transcript not written: \(error)")
         }
+    }
+
+    /// Unix time at monotonic zero, for the wall-clock fields of RTCP sender reports.
+    private nonisolated var wallClockAtZero: Int64 {
+        Int64(clockOrigin.wall.timeIntervalSince1970 * 1e9) - clockOrigin.monotonic.nanoseconds
     }
 
     private func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics]) {

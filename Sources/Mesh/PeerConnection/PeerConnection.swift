@@ -15,6 +15,8 @@ public enum PeerEvent: Sendable {
     case trackStarted(MediaTrack)
     /// A decrypted media packet.
     case rtp(RTPPacket, MediaTrack, Timestamp)
+    /// The peer asked for a keyframe of the video we send (PLI or FIR).
+    case keyframeRequested
     /// The room's data channel (`channel`) is open both ways: chat can flow.
     case dataChannelOpened(String)
     /// A text message on the room's data channel, exactly as received.
@@ -36,9 +38,16 @@ public struct PeerConnectionConfiguration: Sendable {
     public var advertisedBitrate: UInt64
     /// How long without any authenticated STUN answer before the peer counts as gone.
     public var disconnectedAfter: Duration
+    /// Whether we send our own audio and video (the bot's tile): the SDP then says sendrecv with our SSRCs.
+    public var sendsMedia: Bool
+    /// Unix time at `Timestamp.zero`, in nanoseconds: the wall clock our sender reports carry, passed in.
+    public var unixNanosecondsAtZero: Int64
 
     public init(certificate: DTLSCertificate, localAddress: TransportAddress, cname: String,
-                advertisedBitrate: UInt64 = 10_000_000, disconnectedAfter: Duration = .seconds(6)) {
+                advertisedBitrate: UInt64 = 10_000_000, disconnectedAfter: Duration = .seconds(6),
+                sendsMedia: Bool = false, unixNanosecondsAtZero: Int64 = 0) {
+        self.sendsMedia = sendsMedia
+        self.unixNanosecondsAtZero = unixNanosecondsAtZero
         self.certificate = certificate
         self.localAddress = localAddress
         self.cname = cname
@@ -95,6 +104,8 @@ public final class PeerConnection {
     private var routing = MediaRouting()
     private var srtpInbound: SRTPSession?
     private var srtpOutbound: SRTPSession?
+    private var outgoingAudio: OutgoingTrack?
+    private var outgoingVideo: OutgoingTrack?
     private var receiverStatistics: [ReceiverStatistics] = []
     private var statisticsIndex: [UInt32: Int] = [:]
     private var knownTracks: [UInt32: MediaTrack] = [:]
@@ -115,7 +126,7 @@ public final class PeerConnection {
         iceConfiguration.disconnectedAfter = configuration.disconnectedAfter
         var ice = ICEAgent(role: .controlled, localAddresses: [configuration.localAddress],
                            configuration: iceConfiguration)
-        let local = PeerConnection.localParameters(configuration, ice: ice)
+        let (local, audio, video) = PeerConnection.localParameters(configuration, ice: ice)
         let negotiated = try makeAnswer(to: offer, local: local)
         let remote = negotiated.remote
         guard let fingerprint = DTLSFingerprint(sdpValue: remote.fingerprint) else {
@@ -130,6 +141,9 @@ public final class PeerConnection {
         self.localDescription = negotiated.answer.serialized()
         self.routing = MediaRouting(negotiated)
         self.negotiatedSummary = PeerConnection.summary(negotiated)
+        self.outgoingAudio = audio
+        self.outgoingVideo = video
+        bindOutgoing(negotiated)
         self.dtls = try DTLSEndpoint(role: negotiated.localSetup == .active ? .client : .server,
                                      certificate: configuration.certificate, remoteFingerprint: fingerprint)
         self.reportScheduler = RTCPReportScheduler(start: now, seed: UInt64(localSSRC))
@@ -141,7 +155,10 @@ public final class PeerConnection {
         iceConfiguration.disconnectedAfter = configuration.disconnectedAfter
         let ice = ICEAgent(role: .controlling, localAddresses: [configuration.localAddress],
                            configuration: iceConfiguration)
-        let offer = makeOffer(local: PeerConnection.localParameters(configuration, ice: ice))
+        let (local, audio, video) = PeerConnection.localParameters(configuration, ice: ice)
+        let offer = makeOffer(local: local)
+        self.outgoingAudio = audio
+        self.outgoingVideo = video
         self.role = .offerer
         self.configuration = configuration
         self.ice = ice
@@ -163,6 +180,7 @@ public final class PeerConnection {
         pendingOffer = nil
         routing = MediaRouting(negotiated)
         negotiatedSummary = PeerConnection.summary(negotiated)
+        bindOutgoing(negotiated)
         // We offered actpass: a browser answers active, which makes us the DTLS server.
         dtls = try DTLSEndpoint(role: remote.setup == .active ? .server : .client,
                                 certificate: configuration.certificate, remoteFingerprint: fingerprint)
@@ -469,6 +487,10 @@ public final class PeerConnection {
                 if let index = statisticsIndex[report.ssrc] {
                     receiverStatistics[index].recordSenderReport(ntpTime: report.ntpTime, arrival: now)
                 }
+            case .pictureLossIndication(let request) where request.mediaSSRC == outgoingVideo?.ssrc:
+                outputs.append(.event(.keyframeRequested))
+            case .fullIntraRequest(let request) where request.entries.contains(where: { $0.ssrc == outgoingVideo?.ssrc }):
+                outputs.append(.event(.keyframeRequested))
             case .goodbye(let goodbye):
                 byeSources.formUnion(goodbye.sources)
                 // A page that closes says BYE for all its streams; one track ending alone is not a departure.
@@ -484,6 +506,14 @@ public final class PeerConnection {
     private func sendReceiverReport(at now: Timestamp) {
         var packets = RTCPCompound.receiverReport(ssrc: localSSRC, cname: configuration.cname,
                                                   statistics: &receiverStatistics, at: now)
+        // Each stream we send gets a sender report, so receivers can map its RTP clock to wall time.
+        let ntp = NTPTime(unixNanoseconds: configuration.unixNanosecondsAtZero &+ now.nanoseconds)
+        for track in [outgoingAudio, outgoingVideo].compactMap({ $0 }) {
+            if let report = track.statistics.makeSenderReport(ntpTime: ntp, at: now) {
+                packets.append(.senderReport(report))
+                packets.append(.sourceDescription(SourceDescription(source: track.ssrc, cname: configuration.cname)))
+            }
+        }
         let videoSources = knownTracks.values.filter { $0.kind == .video }.map(\.ssrc).sorted()
         if !videoSources.isEmpty {
             packets.append(.receiverEstimatedMaximumBitrate(ReceiverEstimatedMaximumBitrate(
@@ -511,13 +541,59 @@ public final class PeerConnection {
         outputs.append(.event(.dropped(reason)))
     }
 
-    private static func localParameters(_ configuration: PeerConnectionConfiguration, ice: ICEAgent) -> LocalTransportParameters {
+    private static func localParameters(_ configuration: PeerConnectionConfiguration, ice: ICEAgent)
+        -> (LocalTransportParameters, audio: OutgoingTrack?, video: OutgoingTrack?)
+    {
         var sessionID: UInt64 = 0
         for byte in Crypto.randomBytes(7) { sessionID = sessionID << 8 | UInt64(byte) }
-        return LocalTransportParameters(
+        var audio: OutgoingTrack?
+        var video: OutgoingTrack?
+        if configuration.sendsMedia {
+            audio = OutgoingTrack(kind: .audio, ssrc: randomSSRC(), clockRate: 48_000,
+                                  firstSequenceNumber: UInt16(truncatingIfNeeded: randomSSRC()))
+            video = OutgoingTrack(kind: .video, ssrc: randomSSRC(), clockRate: 90_000,
+                                  firstSequenceNumber: UInt16(truncatingIfNeeded: randomSSRC()))
+        }
+        let parameters = LocalTransportParameters(
             iceUfrag: ice.localCredentials.ufrag, icePwd: ice.localCredentials.pwd,
             fingerprint: configuration.certificate.fingerprint.sdpValue, answerSetup: .passive,
-            candidates: ice.localCandidates.map(\.sdpValue), sessionId: sessionID, cname: configuration.cname)
+            candidates: ice.localCandidates.map(\.sdpValue), sessionId: sessionID, cname: configuration.cname,
+            streamId: configuration.cname,
+            audioTrack: audio.map { LocalTrack(trackId: "\(configuration.cname)-audio", ssrc: $0.ssrc) },
+            videoTrack: video.map { LocalTrack(trackId: "\(configuration.cname)-video", ssrc: $0.ssrc) })
+        return (parameters, audio, video)
+    }
+
+    /// Our tracks go out with the payload types the negotiation chose; the tile is VP8 and Opus only.
+    private func bindOutgoing(_ session: NegotiatedSession) {
+        for media in session.accepted where media.direction.sends {
+            guard let codec = media.codec else { continue }
+            if media.kind == .audio, codec.codec == .opus { outgoingAudio?.payloadType = codec.payloadType }
+            if media.kind == .video, codec.codec == .vp8 { outgoingVideo?.payloadType = codec.payloadType }
+        }
+    }
+
+    /// Sends one encoded frame of our own (the tile): packetized, SRTP-protected, to the selected pair.
+    public func sendFrame(_ frame: [UInt8], kind: MediaTrack.Kind, rtpTimestamp: UInt32, at now: Timestamp) {
+        guard !isClosed, let srtpOutbound, let destination else { return }
+        let packets: [[UInt8]]
+        switch kind {
+        case .audio: packets = outgoingAudio?.packets(for: frame, rtpTimestamp: rtpTimestamp, at: now) ?? []
+        case .video: packets = outgoingVideo?.packets(for: frame, rtpTimestamp: rtpTimestamp, at: now) ?? []
+        }
+        for var packet in packets {
+            do {
+                try srtpOutbound.protectRTP(&packet)
+                outputs.append(.transmit(packet, to: destination))
+            } catch {
+                drop("could not protect our own RTP: \(error)")
+            }
+        }
+    }
+
+    /// Whether this connection carries our tile (it is up and negotiated a codec we send).
+    public var isSendingMedia: Bool {
+        !isClosed && srtpOutbound != nil && (outgoingVideo?.payloadType != nil || outgoingAudio?.payloadType != nil)
     }
 
     private static func randomSSRC() -> UInt32 {

@@ -1,0 +1,60 @@
+import Logging
+import Mesh
+import MeshIO
+import Synchronization
+import Tile
+
+/// Sends the bot's own tile (a slate saying the meeting is recorded, and silence) to every connection.
+///
+/// Encoded once, sent to all: each frame goes to every connection that negotiated a codec we send,
+/// which packetizes and protects it for its own peer.
+final class TileBroadcaster: Sendable {
+    private let keyframeWanted = Mutex(false)
+    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    /// Starts the tile clock; `targets` is asked for the current connections at every frame.
+    func start(botName: String, logger: Logger, targets: @escaping @Sendable () async -> [PeerConnectionChannel]) {
+        let running = Task { [self] in
+            let tile: BotTile
+            do {
+                tile = try BotTile(configuration: BotTileConfiguration(
+                    botName: botName,
+                    videoRTPTimestampOffset: Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) },
+                    audioRTPTimestampOffset: Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) }),
+                                   start: MonotonicClock.now())
+            } catch {
+                logger.error("the bot's tile could not start, so no participant sees it: \(error)")
+                return
+            }
+            while !Task.isCancelled {
+                let wait = tile.nextDeadline.at - MonotonicClock.now()
+                if wait > .zero { try? await Task.sleep(for: wait) }
+                if keyframeWanted.withLock({ wanted in defer { wanted = false }; return wanted }) {
+                    tile.requestKeyframe()
+                }
+                let channels = await targets()
+                while let media = tile.poll(at: MonotonicClock.now()) {
+                    for channel in channels {
+                        switch media {
+                        case .video(let frame, let timestamp):
+                            let data = frame.data
+                            channel.perform { connection, now in
+                                connection.sendFrame(data, kind: .video, rtpTimestamp: timestamp, at: now)
+                            }
+                        case .audio(let packet, let timestamp):
+                            channel.perform { connection, now in
+                                connection.sendFrame(packet, kind: .audio, rtpTimestamp: timestamp, at: now)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        task.withLock { $0 = running }
+    }
+
+    /// A peer lost our picture or just connected: the next frame is a keyframe.
+    func requestKeyframe() { keyframeWanted.withLock { $0 = true } }
+
+    func stop() { task.withLock { $0?.cancel() } }
+}
