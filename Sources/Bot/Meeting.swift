@@ -190,8 +190,9 @@ actor Meeting {
             recordings[key]?.deliver(.packet(packet, track, at))
         case .iceStateChanged(let state):
             logger.info("\(key): ICE \(state)")
-        case .connected(let summary):
+        case .connected(let summary, let kinds):
             logger.info("\(key): connected (\(summary))")
+            recordings[key]?.deliver(.expect(kinds))
             tile.requestKeyframe()
         case .trackStarted(let track):
             if let joinedAt, let opened = openedAt[key], firstMediaLogged.insert(key).inserted {

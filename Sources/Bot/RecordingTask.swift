@@ -9,6 +9,8 @@ final class RecordingTask: Sendable {
     enum Input: Sendable {
         case packet(RTPPacket, MediaTrack, Timestamp)
         case tick(Timestamp)
+        /// The media kinds the connection negotiated.
+        case expect(Set<MediaTrack.Kind>)
     }
 
     private let inputs: AsyncStream<Input>.Continuation
@@ -53,6 +55,8 @@ final class RecordingTask: Sendable {
                 case .packet(let packet, let track, let at):
                     lastTime = at
                     apply(recorder.push(packet, track: track, at: at))
+                case .expect(let kinds):
+                    recorder.expect(kinds)
                 case .tick(let at):
                     lastTime = at
                     apply(recorder.advance(to: at))

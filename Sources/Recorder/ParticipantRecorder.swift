@@ -18,6 +18,8 @@ public struct ParticipantRecorder: Sendable {
 
     /// How long a stream without any video packet waits before it is recorded as audio-only.
     public static let videoGrace: Duration = .seconds(4)
+    /// Without `expect`, how long the first packets wait in case the other kind follows.
+    public static let undeclaredKindsWait: Duration = .seconds(1)
     /// How long frames may wait for the first keyframe before the file starts with a guessed size.
     public static let keyframeWaitLimit: Duration = .seconds(20)
     /// Frames are held this long so both tracks can be written in timestamp order.
@@ -28,6 +30,9 @@ public struct ParticipantRecorder: Sendable {
     /// the tick finer than the spacing of any camera or screen share up to 30 fps even with jitter;
     /// a finer one would make tools that convert to a constant rate duplicate frames needlessly.
     public static let videoDefaultDurationNanoseconds: UInt64 = 1_000_000_000 / 60
+    /// Capture bursts (a loaded screen capturer) can put two frames closer than that tick; such a frame
+    /// is moved just past it, so each frame keeps its own tick. Later frames catch up on their own.
+    static let minimumVideoSpacingMilliseconds = Int64((videoDefaultDurationNanoseconds + 999_999) / 1_000_000)
     static let videoTrackNumber: UInt64 = 1
     static let audioTrackNumber: UInt64 = 2
 
@@ -49,6 +54,7 @@ public struct ParticipantRecorder: Sendable {
         var anchorMilliseconds: Int64?
         var baseRTP: Int64 = 0
         var lastRTP: Int64 = 0
+        var lastMilliseconds: Int64?
         var statistics: TrackStatistics
     }
 
@@ -70,6 +76,9 @@ public struct ParticipantRecorder: Sendable {
     private var videoSize: (width: Int, height: Int)?
     private var videoCodec: WebMCodec?
     private var sawVideoPacket = false
+    private var sawAudioPacket = false
+    /// The kinds the negotiation lets the peer send; both get a track even before their first packet.
+    private var expectedKinds: Set<MediaTrack.Kind>?
     /// Frames in arrival order per track, before the header and in the interleaving holdback.
     private var pending: [PendingFrame] = []
     private var newestMilliseconds: Int64 = .min
@@ -81,12 +90,17 @@ public struct ParticipantRecorder: Sendable {
         self.dateUnixMilliseconds = dateUnixMilliseconds
     }
 
+    /// What the connection negotiated; the file then declares these tracks from the start.
+    public mutating func expect(_ kinds: Set<MediaTrack.Kind>) {
+        if writer == nil { expectedKinds = kinds }
+    }
+
     public var trackStatistics: [TrackStatistics] { tracks.values.map(\.statistics).sorted { $0.track.ssrc < $1.track.ssrc } }
     public var hasStartedFile: Bool { writer != nil }
 
     public mutating func push(_ packet: RTPPacket, track: MediaTrack, at now: Timestamp) -> [Output] {
         if origin == nil { origin = now }
-        if track.kind == .video { sawVideoPacket = true }
+        if track.kind == .video { sawVideoPacket = true } else { sawAudioPacket = true }
         if tracks[packet.ssrc] == nil {
             let depacketizer: any Depacketizer
             switch track.codec {
@@ -155,8 +169,12 @@ public struct ParticipantRecorder: Sendable {
         let step = Int64(Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: rtp) &- UInt32(truncatingIfNeeded: state.lastRTP)))
         state.lastRTP += step
         let elapsed = (state.lastRTP - state.baseRTP) * 1000 / Int64(max(state.track.clockRate, 1))
-        let milliseconds = (state.anchorMilliseconds ?? 0) + elapsed
+        var milliseconds = (state.anchorMilliseconds ?? 0) + elapsed
         let isVideo = state.track.kind == .video
+        if isVideo, let last = state.lastMilliseconds {
+            milliseconds = max(milliseconds, last + ParticipantRecorder.minimumVideoSpacingMilliseconds)
+        }
+        state.lastMilliseconds = milliseconds
         if isVideo, frame.isKeyframe, videoSize == nil, let width = frame.width, let height = frame.height {
             videoSize = (width, height)
             videoCodec = state.track.codec == .vp9 ? .vp9 : .vp8
@@ -169,11 +187,19 @@ public struct ParticipantRecorder: Sendable {
         newestMilliseconds = max(newestMilliseconds, milliseconds)
     }
 
+    /// The header can be written once every expected kind has shown up (video with a keyframe, for its
+    /// size), or after a grace period for kinds that never come; video that is on its way but has no
+    /// keyframe yet is waited for longer, since its size belongs in the header.
     private mutating func startFileIfReady(at now: Timestamp, into outputs: inout [Output]) {
         guard writer == nil, let origin, !pending.isEmpty else { return }
         let waited = now - origin
-        let ready = videoSize != nil
-            || (!sawVideoPacket && waited >= ParticipantRecorder.videoGrace)
+        let wantsVideo = expectedKinds?.contains(.video) ?? sawVideoPacket
+        let wantsAudio = expectedKinds?.contains(.audio) ?? sawAudioPacket
+        let everythingArrived = (!wantsVideo || videoSize != nil) && (!wantsAudio || sawAudioPacket)
+        // Without a negotiation to go by, another kind may still be a packet away.
+        let settled = expectedKinds != nil || waited >= ParticipantRecorder.undeclaredKindsWait
+        let ready = (everythingArrived && settled)
+            || (waited >= ParticipantRecorder.videoGrace && !(sawVideoPacket && videoSize == nil))
             || waited >= ParticipantRecorder.keyframeWaitLimit
         if ready { startFile(into: &outputs) }
     }
@@ -181,7 +207,7 @@ public struct ParticipantRecorder: Sendable {
     private mutating func startFile(into outputs: inout [Output]) {
         var descriptions: [WebMTrackDescription] = []
         let hasVideoFrames = pending.contains { $0.trackNumber == ParticipantRecorder.videoTrackNumber }
-        if sawVideoPacket || hasVideoFrames {
+        if sawVideoPacket || hasVideoFrames || expectedKinds?.contains(.video) == true {
             // Without a keyframe yet, the size is a placeholder; decoders read the real one from the stream.
             let size = videoSize ?? (640, 480)
             var video = WebMTrackDescription.video(number: ParticipantRecorder.videoTrackNumber,
@@ -190,7 +216,7 @@ public struct ParticipantRecorder: Sendable {
             descriptions.append(video)
             hasVideoTrack = true
         }
-        if tracks.values.contains(where: { $0.track.kind == .audio }) {
+        if sawAudioPacket || expectedKinds?.contains(.audio) == true {
             descriptions.append(.opus(number: ParticipantRecorder.audioTrackNumber))
             hasAudioTrack = true
         }

@@ -56,6 +56,11 @@ class Participant:
     index: int = 0
 
     @property
+    def display(self) -> str:
+        """The name the room sees: `alice~2` is a second `alice` (a reload or rejoin under the same name)."""
+        return self.name.split("~", 1)[0]
+
+    @property
     def slug(self) -> str:
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.name)[:40] or "peer"
         return f"{self.index}-{safe}"
@@ -70,7 +75,7 @@ class Action:
 
 
 def parse_participant(spec: str, index: int) -> Participant:
-    """`[browser:|aiortc:]NAME[@JOIN[-LEAVE]]`"""
+    """`[browser:|aiortc:]NAME[~N][@JOIN[-LEAVE]]`; `NAME~N` joins under NAME again (a rejoin)."""
     m = re.fullmatch(rf"(?:(browser|aiortc):)?(.*?)(?:@({NUMBER})(?:-({NUMBER}))?)?", spec, re.S)
     if not m or not m.group(2):
         raise argparse.ArgumentTypeError(f"bad participant {spec!r}: want [aiortc:]NAME[@JOIN[-LEAVE]]")
@@ -333,7 +338,7 @@ class Browser:
         return reply.get("value")
 
     def join(self, http_url: str) -> None:
-        query = urllib.parse.urlencode({"name": self.p.name})
+        query = urllib.parse.urlencode({"name": self.p.display})
         with_timeout(40, self.driver.get, f"{http_url}?{query}")
         deadline = time.monotonic() + 20
         while True:
@@ -418,7 +423,7 @@ class AiortcPeer:
         self.control.write_text("")
         self.result_path.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, str(script), "--ws", ws_url, "--name", self.p.name,
+            [sys.executable, str(script), "--ws", ws_url, "--name", self.p.display,
              "--result", str(self.result_path), "--control", str(self.control)],
             stdout=open(self.out / f"aiortc-{self.p.slug}.stdout.log", "wb"),
             stderr=open(self.out / f"aiortc-{self.p.slug}.stderr.log", "wb"),

@@ -24,7 +24,8 @@ struct MediaRouting: Sendable {
     init(_ session: NegotiatedSession) {
         for media in session.accepted {
             if let sctp = media.sctp { dataChannel = sctp }
-            guard let negotiated = media.codec else { continue }
+            // Only m-lines on which the peer sends are routes: a recvonly one carries nothing to us.
+            guard let negotiated = media.codec, media.direction.receives else { continue }
             let kind: MediaTrack.Kind = media.kind == .audio ? .audio : .video
             let codec: MediaTrack.Codec
             switch negotiated.codec {
@@ -40,6 +41,8 @@ struct MediaRouting: Sendable {
             if kind == .video { signalledVideoSSRCs += media.remoteStreams.map(\.ssrc) }
         }
     }
+
+    var receivingKinds: Set<MediaTrack.Kind> { Set(routes.values.map(\.kind)) }
 
     func track(for packet: RTPPacket) -> MediaTrack? {
         guard let route = routes[packet.payloadType] else { return nil }

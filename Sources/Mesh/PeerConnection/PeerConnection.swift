@@ -9,8 +9,9 @@ public enum PeerOutput {
 
 public enum PeerEvent: Sendable {
     case iceStateChanged(String)
-    /// DTLS is up, the peer's certificate matched the SDP fingerprint, and SRTP is keyed.
-    case connected(String)
+    /// DTLS is up, the peer's certificate matched the SDP fingerprint, and SRTP is keyed; `receiving`
+    /// names the kinds of media the negotiation lets the peer send us.
+    case connected(String, receiving: Set<MediaTrack.Kind>)
     /// The first packet of a new incoming stream.
     case trackStarted(MediaTrack)
     /// A decrypted media packet.
@@ -36,7 +37,8 @@ public struct PeerConnectionConfiguration: Sendable {
     public var cname: String
     /// The REMB we advertise: high, so that only the sender's own congestion control limits what it sends us.
     public var advertisedBitrate: UInt64
-    /// How long without any authenticated STUN answer before the peer counts as gone.
+    /// How long without any authenticated STUN answer before the peer counts as gone; longer than the
+    /// 4–6 s between consent checks (RFC 7675), so one lost check is not a departure.
     public var disconnectedAfter: Duration
     /// Whether we send our own audio and video (the bot's tile): the SDP then says sendrecv with our SSRCs.
     public var sendsMedia: Bool
@@ -44,7 +46,7 @@ public struct PeerConnectionConfiguration: Sendable {
     public var unixNanosecondsAtZero: Int64
 
     public init(certificate: DTLSCertificate, localAddress: TransportAddress, cname: String,
-                advertisedBitrate: UInt64 = 10_000_000, disconnectedAfter: Duration = .seconds(6),
+                advertisedBitrate: UInt64 = 10_000_000, disconnectedAfter: Duration = .seconds(10),
                 sendsMedia: Bool = false, unixNanosecondsAtZero: Int64 = 0) {
         self.sendsMedia = sendsMedia
         self.unixNanosecondsAtZero = unixNanosecondsAtZero
@@ -325,7 +327,8 @@ public final class PeerConnection {
                                                    masterSalt: keys.local.salt, direction: .outbound)
                     statistics.connectedAt = now
                     let negotiation = dtls.negotiation.map { "\($0)" } ?? "\(keys.profile)"
-                    outputs.append(.event(.connected("\(negotiation); \(negotiatedSummary)")))
+                    outputs.append(.event(.connected("\(negotiation); \(negotiatedSummary)",
+                                                      receiving: routing.receivingKinds)))
                     startDataChannels(dtlsRole: dtls.role, at: now)
                 } catch {
                     finish(.failed("SRTP could not be keyed: \(error)"))

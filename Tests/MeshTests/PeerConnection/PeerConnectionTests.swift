@@ -64,7 +64,7 @@ extension [PeerEvent] {
         #expect(pair.offererEvents.connected)
         #expect(pair.answererEvents.connected)
         let summary = pair.answererEvents.compactMap { event -> String? in
-            if case .connected(let text) = event { return text } else { return nil }
+            if case .connected(let text, _) = event { return text } else { return nil }
         }.first ?? ""
         #expect(summary.contains("GCM"))
         // Receiver reports flow once SRTP is up, and nothing fails while they do.

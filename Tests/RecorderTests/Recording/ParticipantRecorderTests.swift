@@ -1,0 +1,141 @@
+import Foundation
+import Mesh
+import Testing
+@testable import Recorder
+
+/// Real VP8 and Opus, sent as RTP the way a browser does, through `ParticipantRecorder`, judged by ffmpeg.
+@Suite(.enabled(if: MediaTool.available, "needs /usr/bin/ffmpeg and /usr/bin/ffprobe"))
+struct ParticipantRecorderTests {
+    static let video = MediaTrack(kind: .video, codec: .vp8, ssrc: 0x1111, payloadType: 96, clockRate: 90_000, mid: "1")
+    static let audio = MediaTrack(kind: .audio, codec: .opus, ssrc: 0x2222, payloadType: 111, clockRate: 48_000, mid: "0")
+
+    struct Arrival {
+        var at: Timestamp
+        var packet: RTPPacket
+        var track: MediaTrack
+    }
+
+    /// RTP for the clip's frames: video through our VP8 packetizer, audio one packet per Opus frame.
+    static func packets(_ inputs: WebMMediaTests.Inputs, skipVideoFrames: Int = 0,
+                        videoMilliseconds: ((Int, Int64) -> Int64)? = nil) -> [Arrival] {
+        var arrivals: [Arrival] = []
+        var packetizer = VP8Packetizer()
+        var sequence: UInt16 = 65_500
+        for (index, frame) in inputs.video.frames.enumerated() where index >= skipVideoFrames {
+            let milliseconds = videoMilliseconds?(index, frame.timestampMilliseconds) ?? frame.timestampMilliseconds
+            let payloads = packetizer.packetize(frame.bytes[...])
+            for (position, payload) in payloads.enumerated() {
+                let packet = RTPPacket(payloadType: 96, sequenceNumber: sequence,
+                                       timestamp: 3_000_000_000 &+ UInt32(milliseconds * 90), ssrc: video.ssrc,
+                                       marker: position == payloads.count - 1, payload: payload[...])
+                sequence &+= 1
+                arrivals.append(Arrival(at: .milliseconds(1000 + milliseconds), packet: packet, track: video))
+            }
+        }
+        for (index, packet) in inputs.audio.packets.enumerated() {
+            let rtp = RTPPacket(payloadType: 111, sequenceNumber: UInt16(truncatingIfNeeded: 100 + index),
+                                timestamp: UInt32(packet.timestampMilliseconds * 48), ssrc: audio.ssrc,
+                                payload: packet.bytes[...])
+            arrivals.append(Arrival(at: .milliseconds(1000 + packet.timestampMilliseconds), packet: rtp, track: audio))
+        }
+        return arrivals.sorted { $0.at < $1.at }
+    }
+
+    /// Feeds arrivals (with 20 ms ticks in between, as the bot does), finishes, and writes the file.
+    static func record(_ arrivals: [Arrival], to url: URL, expecting kinds: Set<MediaTrack.Kind>? = [.audio, .video])
+        throws -> (outputs: [ParticipantRecorder.Output], recorder: ParticipantRecorder)
+    {
+        var recorder = ParticipantRecorder(writingApp: "tests")
+        if let kinds { recorder.expect(kinds) }
+        var outputs: [ParticipantRecorder.Output] = []
+        var clock = arrivals.first?.at ?? .zero
+        for arrival in arrivals {
+            while clock + .milliseconds(20) < arrival.at {
+                clock = clock + .milliseconds(20)
+                outputs += recorder.advance(to: clock)
+            }
+            clock = max(clock, arrival.at)
+            outputs += recorder.push(arrival.packet, track: arrival.track, at: arrival.at)
+        }
+        outputs += recorder.finish(at: clock + .seconds(1))
+        var bytes: [UInt8] = []
+        for case .write(let chunk) in outputs { bytes += chunk }
+        try Data(bytes).write(to: url)
+        return (outputs, recorder)
+    }
+
+    static func decodeErrors(_ url: URL) throws -> String {
+        let decode = try MediaTool.run(MediaTool.ffmpeg, ["-v", "error", "-i", url.path, "-f", "null", "-"])
+        return decode.stderr + (decode.status == 0 ? "" : "exit \(decode.status)")
+    }
+
+    @Test func shuffledBrowserLikeRTPBecomesAPlayableFile() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        var arrivals = Self.packets(inputs)
+        // Network jitter: neighbours swap places now and then.
+        var random = SplitMix64(seed: 3)
+        for index in stride(from: 1, to: arrivals.count, by: 1) where random.next() % 7 == 0 {
+            arrivals.swapAt(index - 1, index)
+        }
+        let url = inputs.directory.appendingPathComponent("alice.webm")
+        let (outputs, recorder) = try Self.record(arrivals, to: url)
+        #expect(try Self.decodeErrors(url).isEmpty)
+        let probe = try FFprobeStreams(path: url.path)
+        let durations = probe.streams.map(\.duration)
+        #expect(probe.streams.map(\.codec) == ["vp8", "opus"])
+        #expect(durations.allSatisfy { abs($0 - WebMMediaTests.seconds) < 0.2 }, "durations \(durations)")
+        #expect(probe.streams.first?.packets == inputs.video.frames.count, "every frame kept")
+        #expect(!outputs.contains { if case .requestKeyframe = $0 { return true } else { return false } })
+        #expect(recorder.trackStatistics.allSatisfy { $0.jitter.lost == 0 })
+    }
+
+    @Test func aStreamJoinedMidGroupAsksForAKeyframeAndStartsOnOne() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        let url = inputs.directory.appendingPathComponent("late.webm")
+        let (outputs, _) = try Self.record(Self.packets(inputs, skipVideoFrames: 3), to: url)
+        #expect(outputs.contains(.requestKeyframe(Self.video.ssrc)))
+        #expect(try Self.decodeErrors(url).isEmpty)
+        let flags = try MediaTool.run(MediaTool.ffprobe, ["-v", "error", "-select_streams", "v",
+                                                          "-show_entries", "packet=flags", "-of", "csv=p=0", url.path])
+        #expect(flags.stdout.hasPrefix("K"), "the video track starts on a keyframe")
+    }
+
+    @Test func captureBurstsStillDecodeWithoutTimestampComplaints() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        // Pairs of frames 4 ms apart, as a loaded screen capturer sends them.
+        let url = inputs.directory.appendingPathComponent("burst.webm")
+        _ = try Self.record(Self.packets(inputs) { index, milliseconds in
+            index % 2 == 1 ? milliseconds - 62 : milliseconds
+        }, to: url)
+        #expect(try Self.decodeErrors(url).isEmpty)
+    }
+
+    @Test func withoutANegotiationTheOtherKindIsWaitedFor() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        // Video first, audio 300 ms later: both must still be in the file.
+        let arrivals = Self.packets(inputs).map { arrival in
+            var shifted = arrival
+            if arrival.track.kind == .audio { shifted.at = arrival.at + .milliseconds(300) }
+            return shifted
+        }.sorted { $0.at < $1.at }
+        let url = inputs.directory.appendingPathComponent("undeclared.webm")
+        _ = try Self.record(arrivals, to: url, expecting: nil)
+        #expect(try FFprobeStreams(path: url.path).streams.map(\.codec) == ["vp8", "opus"])
+    }
+
+    @Test func aParticipantWithoutVideoIsRecordedAudioOnly() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        let url = inputs.directory.appendingPathComponent("voice.webm")
+        let audioOnly = Self.packets(inputs).filter { $0.track.kind == .audio }
+        _ = try Self.record(audioOnly, to: url, expecting: [.audio])
+        #expect(try Self.decodeErrors(url).isEmpty)
+        let probe = try FFprobeStreams(path: url.path)
+        #expect(probe.streams.map(\.codec) == ["opus"])
+        #expect(abs((probe.streams.first?.duration ?? 0) - WebMMediaTests.seconds) < 0.2)
+    }
+}
