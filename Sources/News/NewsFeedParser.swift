@@ -51,8 +51,8 @@ public enum NewsFeedParser {
         if let root = reader.unknownRoot {
             throw NewsError(.unsupported, "root element <\(root)> is neither <rss>, <rdf:RDF> nor an Atom <feed>")
         }
-        if !finished && !reader.stoppedAtLimit {
-            let code = (parser.parserError as? NSError)?.code ?? -1
+        if (!finished || reader.fatalError != nil) && !reader.stoppedAtLimit {
+            let code = reader.fatalError?.code ?? (parser.parserError as? NSError)?.code ?? -1
             // 89 is libxml2's XML_ERR_ENTITY_LOOP, which is also how it reports amplification.
             let detail = code == 89 ? "entity expansion refused" : "XML error \(code)"
             throw NewsError(.malformed, "malformed XML at line \(parser.lineNumber): \(detail)")
@@ -213,6 +213,7 @@ final class XMLFeedReader: NSObject, XMLParserDelegate {
     var stoppedAtLimit = false
     var refusal: NewsError?
     var unknownRoot: String?
+    var fatalError: NSError?
 
     typealias Entry = NewsFeedParser.RawEntry
 
@@ -321,6 +322,11 @@ final class XMLFeedReader: NSObject, XMLParserDelegate {
             entries.append(finished)
             entry = nil
         }
+    }
+
+    /// XMLParser may report a fatal error here and still return true from parse().
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
+        if fatalError == nil { fatalError = parseError as NSError }
     }
 
     func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
