@@ -9,6 +9,7 @@ import Synchronization
 final class TestHTTPServer: Sendable {
     enum Route: Sendable {
         /// Answers 304 when the request's If-None-Match or If-Modified-Since matches.
+        /// With `gzip` the body is compressed once, when the route is set.
         case document(body: [UInt8], contentType: String, etag: String? = nil, lastModified: String? = nil,
                       gzip: Bool = false)
         case redirect(status: Int, location: String)
@@ -56,6 +57,11 @@ final class TestHTTPServer: Sendable {
     }
 
     func set(_ path: String, _ route: Route) {
+        var route = route
+        if case .document(let body, let type, let etag, let lastModified, true) = route {
+            route = .document(body: TestGzip.compress(body), contentType: type, etag: etag, lastModified: lastModified,
+                              gzip: true)
+        }
         shared.routes.withLock { $0[path] = route }
     }
 
@@ -110,12 +116,8 @@ final class TestHTTPServer: Sendable {
                 headers.add(name: "Content-Type", value: contentType)
                 if let etag { headers.add(name: "ETag", value: etag) }
                 if let lastModified { headers.add(name: "Last-Modified", value: lastModified) }
-                var payload = body
-                if gzip {
-                    headers.add(name: "Content-Encoding", value: "gzip")
-                    payload = TestGzip.compress(body)
-                }
-                send(.ok, headers, payload, context)
+                if gzip { headers.add(name: "Content-Encoding", value: "gzip") }
+                send(.ok, headers, body, context)
             case .redirect(let status, let location):
                 headers.add(name: "Location", value: location)
                 send(HTTPResponseStatus(statusCode: status), headers, [], context)
