@@ -222,7 +222,7 @@ private final class ResponseCollector: ChannelInboundHandler {
         do {
             switch unwrapInboundIn(data) {
             case .head(let responseHead):
-                try begin(responseHead)
+                try begin(responseHead, context: context)
             case .body(let buffer):
                 try append(buffer)
             case .end:
@@ -233,10 +233,15 @@ private final class ResponseCollector: ChannelInboundHandler {
         }
     }
 
-    private func begin(_ responseHead: HTTPResponseHead) throws {
+    private func begin(_ responseHead: HTTPResponseHead, context: ChannelHandlerContext) throws {
         head = responseHead
-        // Redirects and 304s are judged by their head alone; their bodies are ignored.
-        guard (200...299).contains(responseHead.status.code) else { return }
+        // Redirects, 304s and errors are judged by their head alone: their bodies are never read.
+        guard (200...299).contains(responseHead.status.code) else {
+            done = true
+            promise.succeed(HTTPFetcher.Hop(status: responseHead.status, headers: responseHead.headers, body: []))
+            context.close(promise: nil)
+            return
+        }
         if let length = responseHead.headers.first(name: "Content-Length").flatMap(Int.init), length > limit {
             throw NewsError(.tooLarge, "body of \(length) bytes from \(url) exceeds the \(limit)-byte limit")
         }
@@ -253,7 +258,6 @@ private final class ResponseCollector: ChannelInboundHandler {
     }
 
     private func append(_ buffer: ByteBuffer) throws {
-        guard let head, (200...299).contains(head.status.code) else { return }
         received += buffer.readableBytes
         guard received <= limit else {
             throw NewsError(.tooLarge, "body from \(url) exceeds the \(limit)-byte limit")
@@ -261,13 +265,13 @@ private final class ResponseCollector: ChannelInboundHandler {
         if let inflater {
             try buffer.withUnsafeReadableBytes { try inflater.inflate($0, into: &body) }
         } else {
-            body.append(contentsOf: buffer.readableBytesView)
+            buffer.withUnsafeReadableBytes { body.append(contentsOf: $0) }
         }
     }
 
     private func finish(context: ChannelHandlerContext) throws {
         guard let head else { throw NewsError(.malformed, "response from \(url) ended without a head") }
-        if let inflater, !inflater.finished, (200...299).contains(head.status.code) {
+        if let inflater, !inflater.finished {
             throw NewsError(.malformed, "truncated gzip body from \(url)")
         }
         done = true

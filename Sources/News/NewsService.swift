@@ -42,7 +42,8 @@ public actor NewsService {
         self.feeds = feeds
         self.period = period
         self.onJoin = onJoin
-        self.maxPerPost = maxPerPost
+        // Zero would mark every new item as skipped without posting any.
+        self.maxPerPost = max(1, maxPerPost)
         self.statePath = statePath
         self.fetcher = HTTPFetcher(group: group, configuration: fetcherConfiguration)
         self.logger = logger

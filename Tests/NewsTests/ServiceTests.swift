@@ -68,7 +68,7 @@ final class LogCapture: Sendable {
     static func service(_ server: TestHTTPServer, feeds: [String], statePath: String, clock: VirtualClock,
                         logger: Logger = Fixtures.logger, onJoin: Bool = true, maxPerPost: Int = 5) -> NewsService {
         var configuration = HTTPFetcher.Configuration()
-        configuration.readTimeout = .milliseconds(300)
+        configuration.readTimeout = .seconds(1)
         configuration.totalTimeout = .seconds(5)
         return NewsService(feeds: feeds.map(server.url), period: .seconds(3600), onJoin: onJoin, maxPerPost: maxPerPost,
                            statePath: statePath, group: MultiThreadedEventLoopGroup.singleton, logger: logger,
@@ -202,7 +202,7 @@ final class LogCapture: Sendable {
             ("/latin", .document(body: Array("<rss><channel><title>".utf8) + [0xE9, 0xFF] + Array("</title></channel></rss>".utf8),
                                  contentType: "text/xml"), "malformed XML"),
             ("/huge", .endless(total: 50 * 1024 * 1024, chunked: true), "limit"),
-            ("/silent", .silent, "sent nothing"),
+            ("/silent", .silent, "sent nothing for 1 s"),
             ("/bomb", .document(body: [UInt8](repeating: 0x20, count: 8_000_000), contentType: "text/xml", gzip: true),
              "inflates past"),
             ("/big", .document(body: Array(big.utf8), contentType: "text/xml", gzip: true), ""),
