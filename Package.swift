@@ -72,6 +72,35 @@ let package = Package(
         .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser"], swiftSettings: strict),
         .testTarget(name: "BotTests", dependencies: ["Mesh", "MeshIO"], swiftSettings: strict),
+
+        // News feeds: pure parsing and schedule, a thin NIO HTTP client, and the service the bot runs.
+        .target(
+            name: "CEngageZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+        .target(
+            name: "News",
+            dependencies: [
+                "CEngageZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NewsTests",
+            dependencies: [
+                "News", "CEngageZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
