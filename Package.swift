@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "Bot",
             dependencies: [
-                "Mesh", "MeshIO", "Recorder", "Tile",
+                "Mesh", "MeshIO", "Recorder", "Tile", "News",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

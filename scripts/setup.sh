@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debian_packages=(
-    pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev libwebm-dev
+    pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev libwebm-dev zlib1g-dev
     ffmpeg chromium chromium-driver iproute2 util-linux python3-pip
 )
 missing=()

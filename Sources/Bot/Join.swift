@@ -31,6 +31,18 @@ struct Join: AsyncParsableCommand {
     @Option(help: "A Unix socket path; every line written to it is posted into the chat.")
     var controlSocket: String?
 
+    @Option(help: "A news feed (RSS 2.0, Atom 1.0 or JSON Feed 1.1, http or https) whose new items are posted into the chat (repeatable).")
+    var news: [String] = []
+
+    @Option(help: "How often new feed items are posted, e.g. 1h, 30m, 90s; aligned to the clock (default 1h: on the hour).")
+    var newsEvery = "1h"
+
+    @Flag(help: "Also post the latest feed items as soon as the bot has joined.")
+    var newsOnJoin = false
+
+    @Option(help: "At most this many feed items per post.")
+    var newsMax = 5
+
     @Option(help: "Leave after this many seconds (default: stay until interrupted).")
     var seconds: Double?
 
@@ -54,9 +66,24 @@ struct Join: AsyncParsableCommand {
         guard TransportAddress(host: interface, port: 0) != nil else {
             throw ValidationError("--interface must be an IP address literal, got '\(interface)'")
         }
+        var newsSettings: Meeting.NewsSettings?
+        if !news.isEmpty {
+            let feeds = try news.map { text -> URL in
+                guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                      url.host != nil else {
+                    throw ValidationError("--news needs an http or https URL, got '\(text)'")
+                }
+                return url
+            }
+            guard let period = DurationText.parse(newsEvery), period >= .seconds(10) else {
+                throw ValidationError("--news-every takes a duration of at least 10s such as 1h, 30m or 90s, got '\(newsEvery)'")
+            }
+            newsSettings = .init(feeds: feeds, period: period, onJoin: newsOnJoin, maximumPerPost: max(newsMax, 1))
+        }
         let group = MultiThreadedEventLoopGroup.singleton
         let meeting = try Meeting(
-            configuration: .init(roomURL: roomURL, name: name, outputRoot: output, interface: interface, say: say),
+            configuration: .init(roomURL: roomURL, name: name, outputRoot: output, interface: interface, say: say,
+                                 news: newsSettings),
             group: group, logger: logger)
         var sources: [AsyncStream<String>] = []
         var closeSocket: (@Sendable () async -> Void)?
@@ -69,5 +96,34 @@ struct Join: AsyncParsableCommand {
         if !sources.isEmpty { await meeting.takeControl(ControlInterface.merge(sources)) }
         try await meeting.run(duration: seconds.map { .milliseconds(Int64($0 * 1000)) })
         await closeSocket?()
+    }
+}
+
+/// Durations as people write them on a command line: `90s`, `30m`, `1h`, `1h30m`.
+enum DurationText {
+    static func parse(_ text: String) -> Duration? {
+        var total: Int64 = 0
+        var number = ""
+        var sawUnit = false
+        for character in text.lowercased() {
+            if character.isNumber {
+                number.append(character)
+            } else {
+                guard let value = Int64(number) else { return nil }
+                switch character {
+                case "h": total += value * 3600
+                case "m": total += value * 60
+                case "s": total += value
+                default: return nil
+                }
+                number = ""
+                sawUnit = true
+            }
+        }
+        if !number.isEmpty {
+            guard !sawUnit, let value = Int64(number) else { return nil }
+            total += value
+        }
+        return total > 0 ? .seconds(total) : nil
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import Mesh
 import MeshIO
 import NIOCore
+import News
 import Recorder
 
 /// One run of the bot in one room: signalling, one connection per remote peer and kind, and their recordings.
@@ -17,6 +18,14 @@ actor Meeting {
         var interface: String
         /// Lines to post as soon as the first camera channel opens.
         var say: [String] = []
+        var news: NewsSettings?
+    }
+
+    struct NewsSettings: Sendable {
+        var feeds: [URL]
+        var period: Duration
+        var onJoin: Bool
+        var maximumPerPost: Int
     }
 
     let configuration: Configuration
@@ -78,6 +87,17 @@ actor Meeting {
                 // The end of the control input is not a reason to leave: recording goes on.
                 tasks.addTask { [self] in
                     for await line in control { await post(line, kind: .announcement) }
+                    return false
+                }
+            }
+            if let news = configuration.news {
+                // The state file sits beside the session folders, so a restarted bot does not repeat itself.
+                let statePath = (configuration.outputRoot as NSString).appendingPathComponent("news-state.json")
+                let service = NewsService(feeds: news.feeds, period: news.period, onJoin: news.onJoin,
+                                          maxPerPost: news.maximumPerPost, statePath: statePath, group: group,
+                                          logger: logger, clock: SystemNewsClock())
+                tasks.addTask { [self] in
+                    await service.run { line in await self.post(line, kind: .news) > 0 }
                     return false
                 }
             }
