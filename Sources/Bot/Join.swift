@@ -50,19 +50,8 @@ struct Join: AsyncParsableCommand {
     var logLevel = "info"
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "engage-bot")
-        let roomURL: RoomURL
-        do {
-            roomURL = try RoomURL(parsing: url)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let logger = BotLogging.bootstrap(level: logLevel)
+        let roomURL = try RoomURL.validated(url)
         guard TransportAddress(host: interface, port: 0) != nil else {
             throw ValidationError("--interface must be an IP address literal, got '\(interface)'")
         }

@@ -19,6 +19,8 @@ actor Meeting {
         /// Lines to post as soon as the first camera channel opens.
         var say: [String] = []
         var news: NewsSettings?
+        /// False for a bot that only posts: no files, no recordings.
+        var records = true
     }
 
     struct NewsSettings: Sendable {
@@ -32,7 +34,8 @@ actor Meeting {
     let group: any EventLoopGroup
     let logger: Logger
     let certificate: DTLSCertificate
-    let session: SessionFolder
+    /// Where recordings go; nil for a bot that only posts (`announce`).
+    let session: SessionFolder?
     private var room: RoomSession
     private var sender: SignallingSocket.Sender?
     private var channels: [ConnectionKey: PeerConnectionChannel] = [:]
@@ -41,8 +44,8 @@ actor Meeting {
     private var joinedAt: ContinuousClock.Instant?
     private var openedAt: [ConnectionKey: ContinuousClock.Instant] = [:]
     private var manifest: Manifest
-    private let chatJSON: AppendOnlyFile
-    private let chatText: AppendOnlyFile
+    private let chatJSON: AppendOnlyFile?
+    private let chatText: AppendOnlyFile?
     /// Chat lines to post once channels open (`--say`): said once, on every camera channel.
     private var pendingAnnouncements: [String]
     private var control: AsyncStream<String>?
@@ -58,20 +61,23 @@ actor Meeting {
         self.certificate = try DTLSCertificate()
         let start = Date()
         self.clockOrigin = (MonotonicClock.now(), start)
-        self.session = try SessionFolder(root: configuration.outputRoot, room: configuration.roomURL.roomName,
-                                         start: start)
+        let session = configuration.records
+            ? try SessionFolder(root: configuration.outputRoot, room: configuration.roomURL.roomName, start: start) : nil
+        self.session = session
         self.manifest = Manifest(room: configuration.roomURL.description, bot: configuration.name,
                                  startedAt: Meeting.iso(start))
-        self.chatJSON = AppendOnlyFile(path: (session.path as NSString).appendingPathComponent("chat.jsonl"))
-        self.chatText = AppendOnlyFile(path: (session.path as NSString).appendingPathComponent("chat.txt"))
+        self.chatJSON = session.map { AppendOnlyFile(path: ($0.path as NSString).appendingPathComponent("chat.jsonl")) }
+        self.chatText = session.map { AppendOnlyFile(path: ($0.path as NSString).appendingPathComponent("chat.txt")) }
         self.pendingAnnouncements = configuration.say
     }
 
     /// Lines from the control interface are posted into the chat as they come.
     func takeControl(_ lines: AsyncStream<String>) { control = lines }
 
-    func run(duration: Duration?) async throws {
-        logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', recording to \(session.path)")
+    /// Joins, then runs `script` (default: stay until a stop signal or `duration`), then leaves.
+    func run(duration: Duration?, script: (@Sendable (Meeting) async -> Void)? = nil) async throws {
+        let destination = session.map { "recording to \($0.path)" } ?? "recording nothing"
+        logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', \(destination)")
         writeManifest()
         tile.start(botName: configuration.name, logger: logger) { [self] in await tileTargets() }
         defer { tile.stop() }
@@ -108,7 +114,7 @@ actor Meeting {
                         onText: { [self] text in await handle(frame: text) },
                         body: { [self] sender in
                             await connected(sender)
-                            await stop.wait(timeout: duration)
+                            if let script { await script(self) } else { await stop.wait(timeout: duration) }
                         })
                 } catch {
                     logger.error("signalling: \(error)")
@@ -125,7 +131,47 @@ actor Meeting {
             continuation.finish()
             tasks.cancelAll()
         }
-        logger.info("left the room; recordings in \(session.path); \(ResourceUsage.current())")
+        logger.info("left the room; \(session.map { "recordings in \($0.path); " } ?? "")\(ResourceUsage.current())")
+    }
+
+    /// `announce`: waits until everyone present has a chat channel open (no new connection for `settle`),
+    /// posts once, and waits for every peer's SCTP to acknowledge it. Returns (acknowledged, participants).
+    func announce(_ text: String, settle: Duration, timeout: Duration) async -> (delivered: Int, total: Int) {
+        let start = ContinuousClock.now
+        let deadline = start + timeout
+        while ContinuousClock.now < deadline {
+            let quiet = ContinuousClock.now - (openedAt.values.max() ?? start) >= settle
+            let cameras = channels.filter { $0.key.kind == .camera }.map(\.value)
+            var allOpen = true
+            for channel in cameras {
+                let open = (try? await channel.withConnection { connection, _ in connection.isChatOpen }) ?? false
+                if !open { allOpen = false }
+            }
+            if quiet && allOpen && ContinuousClock.now - start >= settle { break }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        let line = "\(configuration.name): \(text)"
+        var sent: [PeerConnectionChannel] = []
+        let cameras = channels.filter { $0.key.kind == .camera }.map(\.value)
+        for channel in cameras {
+            let accepted = (try? await channel.withConnection { connection, now in connection.sendChat(line, at: now) }) ?? false
+            if accepted { sent.append(channel) }
+        }
+        transcribe(ChatLine(time: Meeting.iso(Date()), kind: .announcement, connection: "bot", raw: line))
+        var delivered = 0
+        let ackDeadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < ackDeadline {
+            delivered = 0
+            for channel in sent {
+                let pending = (try? await channel.withConnection { connection, _ in
+                    connection.isChatOpen ? connection.unacknowledgedChatBytes : -1
+                }) ?? -1
+                if pending == 0 { delivered += 1 }
+            }
+            if delivered == sent.count { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return (delivered, cameras.count)
     }
 
     /// Our tile goes on camera connections only: a screen connection carries the sharer's display.
@@ -184,15 +230,19 @@ actor Meeting {
                 events: { key, event in events.yield((key, event)) }, makeConnection: make)
             channels[key] = channel
             openedAt[key] = .now
-            let recording = RecordingTask(
-                key: key, peer: peer, session: session, logger: logger,
-                requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } },
-                report: { [self] statistics in await recordingReported(key, statistics) })
-            recordings[key] = recording
+            var files: [String] = []
+            if let session {
+                let recording = RecordingTask(
+                    key: key, peer: peer, session: session, logger: logger,
+                    requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } },
+                    report: { [self] statistics in await recordingReported(key, statistics) })
+                recordings[key] = recording
+                files.append(recording.fileName)
+            }
             manifest.connections.append(Manifest.Connection(
                 id: key.description, participant: peer, kind: key.kind.rawValue,
                 role: room.connections[key]?.role == .offerer ? "offerer" : "answerer",
-                startedAt: Meeting.iso(Date()), files: [recording.fileName]))
+                startedAt: Meeting.iso(Date()), files: files))
             writeManifest()
             let description = try await channel.withConnection { connection, _ in connection.localDescription }
             logger.info("\(key) '\(peer.logSafe)': sending \(channel.localAddress) description")
@@ -232,7 +282,8 @@ actor Meeting {
             guard key.kind == .camera else { return }
             logger.info("\(key): data channel open")
             let notice = "🔴 This meeting is being recorded by \(configuration.name)."
-            if let channel = channels[key] {
+            // Only a bot that records says so; `announce` records nothing.
+            if session != nil, let channel = channels[key] {
                 let text = "\(configuration.name): \(notice)"
                 channel.perform { connection, now in connection.sendChat(text, at: now) }
                 transcribe(ChatLine(time: Meeting.iso(Date()), kind: .notice, connection: key.description, raw: text))
@@ -268,8 +319,8 @@ actor Meeting {
 
     private func transcribe(_ line: ChatLine) {
         do {
-            try chatJSON.append(line.jsonLine)
-            try chatText.append(line.textLine)
+            try chatJSON?.append(line.jsonLine)
+            try chatText?.append(line.textLine)
         } catch {
             logger.error("chat transcript not written: \(error)")
         }
@@ -289,7 +340,7 @@ actor Meeting {
     }
 
     private func writeManifest() {
-        session.writeAtomically("manifest.json", manifest.encoded())
+        session?.writeAtomically("manifest.json", manifest.encoded())
     }
 
     static func iso(_ date: Date) -> String {

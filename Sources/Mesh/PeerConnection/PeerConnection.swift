@@ -256,6 +256,9 @@ public final class PeerConnection {
 
     public var isChatOpen: Bool { chatChannel != nil && !isClosed }
 
+    /// Chat bytes sent but not yet acknowledged by the peer's SCTP: zero means everything arrived.
+    public var unacknowledgedChatBytes: Int { dataChannels?.association.bufferedAmount ?? 0 }
+
     /// Says goodbye as browsers do when a page closes: RTCP BYE, then DTLS close_notify.
     public func close(at now: Timestamp) {
         guard !isClosed else { return }
