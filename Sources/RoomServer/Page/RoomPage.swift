@@ -28,7 +28,8 @@ enum RoomPage {
         case stylePath:
             return Response(status: .ok, contentType: "text/css; charset=utf-8", body: style)
         case "/favicon.ico":
-            return Response(status: .notFound, contentType: "text/plain; charset=utf-8", body: "not found\n")
+            // No icon, but no error in the browser's console either.
+            return Response(status: .noContent, contentType: "image/x-icon", body: "")
         default:
             // Any other path is a room: the page opens a WebSocket on its own path.
             return Response(status: .ok, contentType: "text/html; charset=utf-8", body: html)
@@ -168,11 +169,16 @@ enum RoomPage {
             entry.tile.video.play().catch(() => {});
           };
         }
-        pc.oniceconnectionstatechange = () => {
-          if (['disconnected', 'failed', 'closed'].includes(pc.iceConnectionState) && connections.get(key) === entry) {
+        // A DTLS close from the far end shows up as a connection state before ICE notices anything.
+        const gone = () => {
+          if (connections.get(key) !== entry) return;
+          if (['disconnected', 'failed', 'closed'].includes(pc.iceConnectionState) ||
+              ['failed', 'closed'].includes(pc.connectionState)) {
             remove(key);
           }
         };
+        pc.oniceconnectionstatechange = gone;
+        pc.onconnectionstatechange = gone;
         // Chat rides the camera connection only, so each line reaches each peer once.
         pc.ondatachannel = (event) => {
           if (event.channel.label === 'channel' && kind === 'camera') wireChannel(entry, event.channel);
