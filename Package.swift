@@ -5,6 +5,13 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "EngageBot",
     platforms: [.macOS(.v14)],
@@ -18,100 +25,58 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
-        // C shims: only what Swift cannot import directly (macros, callbacks, C++).
-        .target(
-            name: "CEngageOpenSSL",
-            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
-        ),
-        .target(
-            name: "CEngageSRTP",
-            linkerSettings: [.linkedLibrary("srtp2")]
-        ),
+        // C shims: only what Swift cannot import directly (macros, variadic calls, C++).
+        .target(name: "CEngageOpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "CEngageSRTP", linkerSettings: [.linkedLibrary("srtp2")]),
+        .target(name: "CEngageVPX", linkerSettings: [.linkedLibrary("vpx")]),
+        .target(name: "CEngageOpus", linkerSettings: [.linkedLibrary("opus")]),
+        .target(name: "CEngageZlib", linkerSettings: [.linkedLibrary("z")]),
         // libwebm's parser (Debian ships no muxer): an independent reader for tests.
-        .target(
-            name: "CEngageWebMParser",
-            linkerSettings: [.linkedLibrary("webm")]
-        ),
+        .target(name: "CEngageWebMParser", linkerSettings: [.linkedLibrary("webm")]),
 
         // The sans-IO WebRTC participant: no sockets, no clocks, no files.
-        .target(
-            name: "Mesh",
-            dependencies: ["CEngageOpenSSL", "CEngageSRTP"],
-            swiftSettings: strict
-        ),
+        .target(name: "Mesh", dependencies: ["CEngageOpenSSL", "CEngageSRTP"], swiftSettings: strict),
         // From RTP frames to WebM files, transcripts and manifests; no networking.
-        .target(
-            name: "Recorder",
-            dependencies: ["Mesh"],
-            swiftSettings: strict
-        ),
+        .target(name: "Recorder", dependencies: ["Mesh"], swiftSettings: strict),
+        // The bot's own tile: a slate saying the meeting is recorded, VP8 and Opus encoders, their pacing.
+        .target(name: "Tile", dependencies: ["Mesh", "CEngageVPX", "CEngageOpus"], swiftSettings: strict),
         // The edges: UDP sockets, the signalling WebSocket, the runner loop.
         .target(
             name: "MeshIO",
-            dependencies: [
-                "Mesh",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
+            dependencies: ["Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio,
+            swiftSettings: strict),
+        // The embedded room server (a Django Channels consumer look-alike) and the room page it serves.
+        .target(
+            name: "RoomServer",
+            dependencies: ["Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
+            swiftSettings: strict),
+        // News feeds: pure parsing and schedule, a thin NIO HTTP client, and the service the bot runs.
+        .target(
+            name: "News",
+            dependencies: ["CEngageZlib", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio,
+            swiftSettings: strict),
         .executableTarget(
             name: "Bot",
             dependencies: [
-                "Mesh", "MeshIO", "Recorder", "Tile", "News",
+                "Mesh", "MeshIO", "Recorder", "Tile", "News", "RoomServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
+            ] + nio,
+            swiftSettings: strict),
+        // Measures the tile's encode cost per frame; reads a clock, so it lives outside the library and its tests.
+        .executableTarget(name: "TileBench", dependencies: ["Tile", "Mesh"], swiftSettings: strict),
 
         .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser"], swiftSettings: strict),
-        .testTarget(name: "BotTests", dependencies: ["Mesh", "MeshIO"], swiftSettings: strict),
-
-        // News feeds: pure parsing and schedule, a thin NIO HTTP client, and the service the bot runs.
-        .target(
-            name: "CEngageZlib",
-            linkerSettings: [.linkedLibrary("z")]
-        ),
-        .target(
-            name: "News",
-            dependencies: [
-                "CEngageZlib",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
+        .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder"], swiftSettings: strict),
         .testTarget(
-            name: "NewsTests",
-            dependencies: [
-                "News", "CEngageZlib",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
+            name: "RoomServerTests",
+            dependencies: ["RoomServer", "Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
+            swiftSettings: strict),
+        .testTarget(name: "NewsTests", dependencies: ["News", "CEngageZlib"] + nio, swiftSettings: strict),
+        .testTarget(name: "BotTests", dependencies: ["Mesh", "MeshIO"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
-
-// The bot's own tile: a slate saying the meeting is recorded, VP8 (libvpx) and Opus (libopus) encoders, and the
-// sans-IO scheduler that paces them. Kept as one appended block so it merges apart from the other targets.
-package.targets += [
-    .target(name: "CEngageVPX", linkerSettings: [.linkedLibrary("vpx")]),
-    .target(name: "CEngageOpus", linkerSettings: [.linkedLibrary("opus")]),
-    .target(name: "Tile", dependencies: ["Mesh", "CEngageVPX", "CEngageOpus"], swiftSettings: strict),
-    // Measures encode cost per frame; reads a clock, so it lives outside the library and its tests.
-    .executableTarget(name: "TileBench", dependencies: ["Tile", "Mesh"], swiftSettings: strict),
-    .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder"], swiftSettings: strict),
-]
