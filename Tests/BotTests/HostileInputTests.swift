@@ -103,6 +103,21 @@ import Testing
         }
         #expect(files.contains("alice-2.webm"), "the hostile second 'alice' should get a file of its own: \(files)")
     }
+
+    /// One broadcast frame over the bot's 256 KiB WebSocket limit (the relay passes any size) must not end
+    /// the meeting for the bot. Today NIO closes the socket with 1009, the bot leaves without a log line
+    /// saying why, and alice's recording stops there.
+    @Test(.disabled("bot bug: an oversized room frame ends the bot's meeting (socket closed 1009, no log line)"))
+    func anOversizedFrameDoesNotEndTheMeeting() throws {
+        let meeting = try HostileMeeting.run(seconds: 20, hostileArguments: "--oversized-frame 300000 --only-oversized")
+        let bot = try #require(meeting.result["bot"] as? [String: Any], "no bot in result.json")
+        #expect(bot["exited_before_end"] as? Bool == false, "the bot left before the end: \(meeting.botLog.suffix(2000))")
+        #expect(bot["stopped_by"] as? String == "SIGINT", "bot: \(bot)")
+        let probe = try MediaProbe.probe(try meeting.recording(named: "alice.webm"))
+        #expect((probe.stream("video")?.seconds ?? 0) >= 12, "alice's video stops early: \(probe.streams)")
+        let said = meeting.botLog.split(separator: "\n").contains { $0.contains("signalling") && !$0.contains("signalling connected") }
+        #expect(said, "no log line about the oversized frame")
+    }
 }
 
 /// One hostile run of Tests/Interop/run_meeting.py: alice at 0, the bot at 2 (its WebSocket through the
@@ -114,7 +129,7 @@ struct HostileMeeting {
     var directory: URL { meeting.directory }
     var botLog: String { meeting.botLog }
 
-    static func run() throws -> HostileMeeting {
+    static func run(seconds: Int = 24, hostileArguments: String = "") throws -> HostileMeeting {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("engage-hostile-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -124,10 +139,10 @@ struct HostileMeeting {
         let hostile = interop.appendingPathComponent("hostile_client.py").path
         let run = try Processes.run("/usr/bin/env", [
             "python3", interop.appendingPathComponent("run_meeting.py").path, "--out", directory.path,
-            "--participant", "alice@0", "--bot-at", "2", "--seconds", "24",
+            "--participant", "alice@0", "--bot-at", "2", "--seconds", "\(seconds)",
             "--bot-command", "'\(bot)' join ws://127.0.0.1:\(port)/ --name recorder --output {out_dir}",
             "--command", "hostile@0:python3 '\(hostile)' --ws {ws_url} --bot-name recorder --proxy-listen \(port) "
-                + "--attack-after 6 --report {out_dir}/hostile.json",
+                + "--attack-after 6 --report {out_dir}/hostile.json \(hostileArguments)",
         ])
         guard run.status == 0 else {
             throw TestFailure("run_meeting.py exited \(run.status): \(run.standardError.suffix(2000))")

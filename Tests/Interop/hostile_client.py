@@ -385,6 +385,13 @@ def attack(args, proxy: Proxy | None, sockets: list) -> None:
         sockets.append(s)
         return s
 
+    if args.oversized_frame:
+        # The relay passes any size; one broadcast frame this big reaches everyone, the bot included.
+        room("oversized").send("oversized new-peer frame", {
+            "peer": "x" * args.oversized_frame, "action": "new-peer", "message": {"local_screen_sharing": False}})
+        if args.only_oversized:
+            return
+
     # 1. Frames the relay would never pass: injected on the bot's own socket by the proxy.
     if proxy is not None:
         for kind, payload, opcode in [
@@ -501,6 +508,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--attack-after", type=float, default=0.0, metavar="S")
     p.add_argument("--bot-pid", type=lambda s: int(s) if s else 0, default=0)
     p.add_argument("--datagrams", type=int, default=300, help="datagrams per target port (default 300)")
+    p.add_argument("--oversized-frame", type=int, default=0, metavar="BYTES",
+                   help="first send a new-peer whose name is BYTES long through the room (default: none)")
+    p.add_argument("--only-oversized", action="store_true", help="send only the oversized frame")
     p.add_argument("--report", type=Path)
     args = p.parse_args(argv)
 
