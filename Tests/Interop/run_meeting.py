@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bot-at", type=float, default=0.0, metavar="T", help="when the bot starts (default 0)")
     p.add_argument("--bot-grace", type=float, default=10.0, metavar="S",
                    help="seconds between SIGINT and SIGKILL when stopping the bot (default 10)")
+    p.add_argument("--command", action="append", default=[], metavar="NAME@T:CMD",
+                   help="start CMD (shell-split; {ws_url}, {http_url}, {out_dir}, {bot_pid} substituted) at T s, "
+                        "logs in OUT/NAME.stdout.log and .stderr.log, stopped after the bot; repeatable")
     p.add_argument("--seconds", type=float, default=20.0, help="meeting length (default 20)")
     p.add_argument("--out", type=Path, help="output directory (created; default: a new temp dir)")
     p.add_argument("--path", default="/", help="room path of the page and WebSocket (default /)")
@@ -143,9 +146,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.actions = ([parse_timed(s, "chat", True) for s in args.chat]
                         + [parse_timed(s, "share", False) for s in args.share]
                         + [parse_timed(s, "stop-share", False) for s in args.stop_share])
+        args.commands = [parse_timed(s, "command", True) for s in args.command]
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
     names = [p.name for p in args.participants]
+    commands = [c.who for c in args.commands]
+    if len(set(commands)) != len(commands) or any(
+            not re.fullmatch(r"[A-Za-z0-9_-]+", c) or c == "bot" for c in commands):
+        parser.error("--command names must be unique, [A-Za-z0-9_-]+ and not 'bot'")
     if len(set(names)) != len(names):
         parser.error("participant names must be unique within one run")
     for action in args.actions:
@@ -474,6 +482,7 @@ class Meeting:
         self.members: dict[str, Browser | AiortcPeer] = {}
         self.bot: subprocess.Popen | None = None
         self.bot_info: dict | None = None
+        self.commands: dict[str, tuple[subprocess.Popen, dict]] = {}
         self.timeline: list[dict] = []
         self.samples: list[dict] = []
         self.errors: list[str] = []
@@ -517,6 +526,8 @@ class Meeting:
                 ev.append((p.leave_at, 3, "leave", p.name, self.leaver(p.name)))
         for a in self.args.actions:
             ev.append((a.at, 2, a.what, a.who, self.actor(a)))
+        for c in self.args.commands:
+            ev.append((c.at, 2, "command", c.who, self.commander(c)))
         if self.args.sample_every > 0:
             t = self.args.sample_every
             while t < self.args.seconds:
@@ -562,13 +573,37 @@ class Meeting:
                     snap["participants"][name] = {"error": str(error)}
         self.samples.append(snap)
 
-    def start_bot(self):
-        subs = {"{ws_url}": self.room.ws_url, "{http_url}": self.room.http_url, "{out_dir}": str(self.out)}
+    def substituted(self, command: str) -> list[str]:
+        subs = {"{ws_url}": self.room.ws_url, "{http_url}": self.room.http_url, "{out_dir}": str(self.out),
+                "{bot_pid}": str(self.bot.pid) if self.bot is not None else ""}
         argv = []
-        for word in shlex.split(self.args.bot_command):
+        for word in shlex.split(command):
             for key, value in subs.items():
                 word = word.replace(key, value)
             argv.append(word)
+        return argv
+
+    def commander(self, command: Action):
+        def run():
+            argv = self.substituted(command.text)
+            info = {"command": argv, "started_at": self.now(), "stdout": f"{command.who}.stdout.log",
+                    "stderr": f"{command.who}.stderr.log"}
+            proc = subprocess.Popen(
+                argv, stdout=open(self.out / info["stdout"], "wb"), stderr=open(self.out / info["stderr"], "wb"),
+                stdin=subprocess.DEVNULL, start_new_session=True)
+            info["pid"] = proc.pid
+            self.commands[command.who] = (proc, info)
+            return {"pid": proc.pid}
+        return run
+
+    def finish_commands(self) -> None:
+        for name, (proc, info) in self.commands.items():
+            if "stopped_at" not in info:
+                info.update(stop_process(proc, signal.SIGINT, self.args.bot_grace))
+                info["stopped_at"] = self.now()
+
+    def start_bot(self):
+        argv = self.substituted(self.args.bot_command)
         self.bot_info = {"command": argv, "started_at": self.now(),
                          "stdout": "bot.stdout.log", "stderr": "bot.stderr.log"}
         self.bot = subprocess.Popen(
@@ -590,7 +625,7 @@ class Meeting:
             self.say(f"{what} {who}")
             try:
                 value = fn()
-                if what in ("chat", "share", "stop-share", "bot-start") and value is not None:
+                if what in ("chat", "share", "stop-share", "bot-start", "command") and value is not None:
                     entry["value"] = value
             except Exception as error:  # noqa: BLE001
                 entry["ok"] = False
@@ -655,6 +690,10 @@ class Meeting:
                 self.finish_bot()
         except Exception:  # noqa: BLE001
             pass
+        try:
+            self.finish_commands()
+        except Exception:  # noqa: BLE001
+            pass
         self.room.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -677,6 +716,7 @@ def run(args: argparse.Namespace) -> int:
         meeting.run()
         result["participants"] = meeting.collect()
         meeting.finish_bot()
+        meeting.finish_commands()
     except BaseException as error:  # noqa: BLE001 - reported in result.json, then the exit code
         harness_error = f"{type(error).__name__}: {error}"
         traceback.print_exc()
@@ -705,6 +745,8 @@ def run(args: argparse.Namespace) -> int:
         "timeline": meeting.timeline,
     }
     result["bot"] = meeting.bot_info
+    if meeting.commands:
+        result["commands"] = {name: info for name, (_, info) in meeting.commands.items()}
     if meeting.samples:
         result["samples"] = meeting.samples
 
