@@ -5,6 +5,7 @@ import MeshIO
 import NIOCore
 import News
 import Recorder
+import Synchronization
 
 /// One run of the bot in one room: signalling, one connection per remote peer and kind, and their recordings.
 ///
@@ -108,17 +109,7 @@ actor Meeting {
                 }
             }
             tasks.addTask { [self] in
-                do {
-                    try await SignallingSocket.run(
-                        url: configuration.roomURL, group: group, logger: logger,
-                        onText: { [self] text in await handle(frame: text) },
-                        body: { [self] sender in
-                            await connected(sender)
-                            if let script { await script(self) } else { await stop.wait(timeout: duration) }
-                        })
-                } catch {
-                    logger.error("signalling: \(error)")
-                }
+                await signal(script: script, stop: stop, until: duration.map { ContinuousClock.now + $0 })
                 return true
             }
             // Only the signalling task ends the meeting: on a stop request, a timeout, or the server closing.
@@ -174,6 +165,45 @@ actor Meeting {
         return (delivered, cameras.count)
     }
 
+    /// Runs the signalling WebSocket until a stop signal, the end of `until`, or the end of `script`.
+    ///
+    /// Media flows peer to peer, so a lost WebSocket does not end the meeting for a recording bot: it
+    /// reconnects (with backoff) and keeps recording, without a second `new-peer` (which would make
+    /// everyone present offer again). A bot running a script (announce, check) ends with the socket.
+    private func signal(script: (@Sendable (Meeting) async -> Void)?, stop: StopSignal,
+                        until deadline: ContinuousClock.Instant?) async {
+        var failures = 0
+        while true {
+            let started = ContinuousClock.now
+            var reason = "the room server closed the connection"
+            do {
+                try await SignallingSocket.run(
+                    url: configuration.roomURL, group: group, logger: logger,
+                    onText: { [self] text in await handle(frame: text) },
+                    body: { [self] sender in
+                        await connected(sender)
+                        if let script {
+                            await script(self)
+                            stop.request()
+                        } else {
+                            await stop.wait(until: deadline)
+                        }
+                    })
+            } catch {
+                reason = "\(error)"
+            }
+            if stop.isRequested || script != nil || (deadline.map { ContinuousClock.now >= $0 } ?? false) {
+                if !stop.isRequested && script != nil { logger.error("signalling ended: \(reason)") }
+                return
+            }
+            failures = ContinuousClock.now - started > .seconds(30) ? 1 : failures + 1
+            let backoff = Duration.milliseconds(min(250 << min(failures, 5), 5_000))
+            logger.warning("signalling lost (\(reason)); recordings go on; reconnecting in \(backoff.milliseconds) ms")
+            await stop.wait(until: ContinuousClock.now + backoff)
+            if stop.isRequested { return }
+        }
+    }
+
     /// Our tile goes on camera connections only: a screen connection carries the sharer's display.
     private func tileTargets() -> [PeerConnectionChannel] {
         channels.filter { $0.key.kind == .camera }.map(\.value)
@@ -181,6 +211,12 @@ actor Meeting {
 
     private func connected(_ sender: SignallingSocket.Sender) async {
         self.sender = sender
+        // After a reconnect, the people present are still connected to us peer to peer: joining again
+        // would make each of them offer a second connection.
+        guard joinedAt == nil else {
+            logger.info("signalling reconnected; not announcing ourselves again")
+            return
+        }
         joinedAt = .now
         await perform([room.join()])
     }
@@ -363,36 +399,59 @@ actor Meeting {
     }
 }
 
-/// Resolves on SIGINT/SIGTERM or after a timeout, whichever comes first.
+/// Resolves on SIGINT/SIGTERM, on `request()`, or at a deadline, whichever comes first.
 ///
-/// Unchecked: the dispatch sources are set up once in `init` and only kept alive afterwards.
+/// Unchecked: the dispatch sources are set up once in `init` and only kept alive afterwards; the
+/// flag is a Mutex.
 final class StopSignal: @unchecked Sendable {
     private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
     private let sources: [any DispatchSourceSignal]
+    private let requested = Mutex(false)
 
     init() {
-        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.stream = stream
-        sources = [SIGINT, SIGTERM].map { number in
+        self.continuation = continuation
+        var made: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield() }
+            made.append(source)
+        }
+        sources = made
+        for source in sources {
+            source.setEventHandler { [weak self] in self?.request() }
             source.resume()
-            return source
         }
     }
 
-    func wait(timeout: Duration?) async {
+    var isRequested: Bool { requested.withLock { $0 } }
+
+    func request() {
+        requested.withLock { $0 = true }
+        continuation.yield()
+    }
+
+    /// Returns when stopped or at `deadline` (nil: only a stop).
+    func wait(until deadline: ContinuousClock.Instant?) async {
+        if isRequested { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [stream] in
                 for await _ in stream { return }
             }
-            if let timeout {
-                group.addTask { try? await Task.sleep(for: timeout) }
+            if let deadline {
+                group.addTask { try? await Task.sleep(until: deadline) }
             }
             await group.next()
             group.cancelAll()
         }
+        // The stream holds one element; a second waiter must still see the stop.
+        if isRequested { continuation.yield() }
+    }
+
+    func wait(timeout: Duration?) async {
+        await wait(until: timeout.map { ContinuousClock.now + $0 })
     }
 }
 

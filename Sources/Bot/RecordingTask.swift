@@ -69,7 +69,11 @@ final class RecordingTask: Sendable {
             apply(recorder.finish(at: lastTime))
             file.close()
             await report(recorder.trackStatistics)
-            logger.info("recording finalized: \(path) (\(recorder.summary))")
+            if file.bytesWritten > 0 {
+                logger.info("recording finalized: \(path) (\(recorder.summary))")
+            } else {
+                logger.info("no media arrived for \(path); no file written")
+            }
         }
         // The jitter buffer declares packets lost only when asked after its deadline.
         ticker = Task {

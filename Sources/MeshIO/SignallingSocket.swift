@@ -32,6 +32,9 @@ public enum SignallingSocket {
         }
     }
 
+    /// The largest single WebSocket frame read off the wire.
+    static let maximumWireFrameBytes = 16 << 20
+
     private enum Upgrade: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
         case refused
@@ -56,8 +59,10 @@ public enum SignallingSocket {
                         let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: url.host)
                         try channel.pipeline.syncOperations.addHandler(tls)
                     }
+                    // Frames are bounded here only against memory exhaustion; an oversized room message is
+                    // dropped with a log line by the codec, so it cannot end the meeting for everyone.
                     let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(
-                        maxFrameSize: SignallingCodec.maximumFrameBytes,
+                        maxFrameSize: SignallingSocket.maximumWireFrameBytes,
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
                                 .websocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
@@ -115,8 +120,8 @@ public enum SignallingSocket {
             case .continuation:
                 guard assemblingText else { continue }
                 var data = frame.unmaskedData
-                guard fragments.readableBytes + data.readableBytes <= SignallingCodec.maximumFrameBytes else {
-                    logger.error("signalling message over \(SignallingCodec.maximumFrameBytes) bytes dropped")
+                guard fragments.readableBytes + data.readableBytes <= SignallingSocket.maximumWireFrameBytes else {
+                    logger.error("signalling message over \(SignallingSocket.maximumWireFrameBytes) bytes dropped")
                     assemblingText = false
                     fragments.clear()
                     continue
@@ -130,7 +135,10 @@ public enum SignallingSocket {
                 let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
                 try await sender.outbound.write(pong)
             case .connectionClose:
-                logger.info("signalling closed by the server")
+                var data = frame.unmaskedData
+                let code = data.readWebSocketErrorCode().map { "\($0)" } ?? "no code"
+                let reason = data.readString(length: data.readableBytes) ?? ""
+                logger.info("signalling closed by the server (\(code)\(reason.isEmpty ? "" : ": \(reason.logSafe)"))")
                 return
             default:
                 continue

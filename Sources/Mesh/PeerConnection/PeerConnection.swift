@@ -201,6 +201,11 @@ public final class PeerConnection {
             ice.handleDatagram(bytes, from: source, to: configuration.localAddress, at: now)
         case .dtls:
             guard let dtls else { return }
+            // Once ICE has validated a path, DTLS from anywhere else is spoofed or stray.
+            if let selected = ice.selectedRemote, selected != source {
+                drop("DTLS record from \(source), not the address ICE validated")
+                return
+            }
             dtlsPeer = source
             dtls.handleDatagram(bytes[...], at: now)
         case .rtp:
