@@ -22,6 +22,8 @@ actor Meeting {
         var news: NewsSettings?
         /// False for a bot that only posts: no files, no recordings.
         var records = true
+        /// Sees every step of every connection: for probes (`check`) and progress displays.
+        var observer: (@Sendable (MeetingObservation) -> Void)?
     }
 
     struct NewsSettings: Sendable {
@@ -225,6 +227,10 @@ actor Meeting {
         await perform(room.handle(frame: text))
     }
 
+    private func observe(_ observation: MeetingObservation) {
+        configuration.observer?(observation)
+    }
+
     private func perform(_ actions: [RoomAction]) async {
         for action in actions {
             switch action {
@@ -248,7 +254,9 @@ actor Meeting {
                 guard let channel = channels[key] else { continue }
                 do {
                     try await channel.withConnection { connection, now in try connection.applyAnswer(sdp, at: now) }
+                    observe(.answerApplied(key))
                 } catch {
+                    observe(.connectionRefused(key, reason: "answer refused: \(error)"))
                     logger.warning("answer from \(key) refused: \(error)")
                     await drop(key, reason: "answer refused: \(error)")
                 }
@@ -284,13 +292,16 @@ actor Meeting {
             logger.info("\(key) '\(peer.logSafe)': sending \(channel.localAddress) description")
             let role = room.connections[key]?.role
             await perform(role == .offerer ? room.offerReady(key, sdp: description) : room.answerReady(key, sdp: description))
+            observe(.descriptionSent(key, peer: peer, role: role == .offerer ? .offerer : .answerer))
         } catch {
             logger.warning("connection \(key) to '\(peer.logSafe)' not started: \(error)")
+            observe(.connectionRefused(key, reason: "\(error)"))
             room.connectionClosed(key)
         }
     }
 
     private func handle(_ event: PeerEvent, on key: ConnectionKey) async {
+        if case .rtp = event {} else { observe(.peerEvent(key, event)) }
         switch event {
         case .rtp(let packet, let track, let at):
             recordings[key]?.deliver(.packet(packet, track, at))
@@ -314,6 +325,8 @@ actor Meeting {
             logger.warning("\(key): \(reason)")
         case .keyframeRequested:
             tile.requestKeyframe()
+        case .remoteReport:
+            break
         case .dataChannelOpened:
             guard key.kind == .camera else { return }
             logger.info("\(key): data channel open")
@@ -397,6 +410,19 @@ actor Meeting {
         for key in Array(channels.keys) { await drop(key) }
         await sender?.close()
     }
+}
+
+/// One step of one connection, for observers of a meeting.
+enum MeetingObservation: Sendable {
+    enum Role: String, Sendable { case offerer, answerer }
+    /// Our complete offer or answer went to the peer.
+    case descriptionSent(ConnectionKey, peer: String, role: Role)
+    /// The peer's answer to our offer was applied.
+    case answerApplied(ConnectionKey)
+    /// The connection could not start (bad SDP, bad fingerprint line, refused answer).
+    case connectionRefused(ConnectionKey, reason: String)
+    /// Everything the connection reports, except the media packets themselves.
+    case peerEvent(ConnectionKey, PeerEvent)
 }
 
 /// Resolves on SIGINT/SIGTERM, on `request()`, or at a deadline, whichever comes first.

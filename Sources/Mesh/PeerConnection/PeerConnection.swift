@@ -18,6 +18,8 @@ public enum PeerEvent: Sendable {
     case rtp(RTPPacket, MediaTrack, Timestamp)
     /// The peer asked for a keyframe of the video we send (PLI or FIR).
     case keyframeRequested
+    /// The peer's RTCP report on a stream we send: it receives our media.
+    case remoteReport(MediaTrack.Kind, fractionLost: UInt8, roundTrip: Duration?)
     /// The room's data channel (`channel`) is open both ways: chat can flow.
     case dataChannelOpened(String)
     /// A text message on the room's data channel, exactly as received.
@@ -498,6 +500,9 @@ public final class PeerConnection {
                 if let index = statisticsIndex[report.ssrc] {
                     receiverStatistics[index].recordSenderReport(ntpTime: report.ntpTime, arrival: now)
                 }
+                reportsOnOurStreams(report.reportBlocks, at: now)
+            case .receiverReport(let report):
+                reportsOnOurStreams(report.reportBlocks, at: now)
             case .pictureLossIndication(let request) where request.mediaSSRC == outgoingVideo?.ssrc:
                 outputs.append(.event(.keyframeRequested))
             case .fullIntraRequest(let request) where request.entries.contains(where: { $0.ssrc == outgoingVideo?.ssrc }):
@@ -510,6 +515,16 @@ public final class PeerConnection {
                 }
             default:
                 break
+            }
+        }
+    }
+
+    private func reportsOnOurStreams(_ blocks: [ReportBlock], at now: Timestamp) {
+        let arrival = NTPTime(unixNanoseconds: configuration.unixNanosecondsAtZero &+ now.nanoseconds)
+        for block in blocks {
+            for track in [outgoingAudio, outgoingVideo].compactMap({ $0 }) where track.ssrc == block.ssrc {
+                outputs.append(.event(.remoteReport(track.kind, fractionLost: block.fractionLost,
+                                                    roundTrip: block.roundTripTime(arrivalNTP: arrival))))
             }
         }
     }
