@@ -44,6 +44,42 @@ struct InteropMeeting {
         (try? String(contentsOf: directory.appendingPathComponent("bot.stderr.log"), encoding: .utf8)) ?? ""
     }
 
+    var participants: [String: [String: Any]] { result["participants"] as? [String: [String: Any]] ?? [:] }
+
+    /// The chat lines a participant's page received, as shown ("NAME: TEXT").
+    func chatReceived(by participant: String) -> [String] {
+        let log = participants[participant]?["chatLog"] as? [[String: Any]] ?? []
+        return log.filter { $0["direction"] as? String == "in" }.compactMap { $0["text"] as? String }
+    }
+
+    /// The size of the bot's tile as `participant`'s page shows it.
+    func botTileSize(seenBy participant: String, bot: String = "recorder") -> (width: Int, height: Int)? {
+        let tiles = participants[participant]?["remoteVideoSizes"] as? [[String: Any]] ?? []
+        guard let tile = tiles.first(where: { $0["name"] as? String == bot && $0["kind"] as? String == "camera" }) else {
+            return nil
+        }
+        return (tile["videoWidth"] as? Int ?? 0, tile["videoHeight"] as? Int ?? 0)
+    }
+
+    /// The session folder the bot wrote (recordings, chat.jsonl, manifest.json).
+    func sessionFolder() throws -> URL {
+        guard let first = try recordings().first else { throw TestFailure("no recordings; bot log: \(botLog.suffix(3000))") }
+        return first.deletingLastPathComponent()
+    }
+
+    /// `chat.jsonl`, one object per line.
+    func transcript() throws -> [[String: Any]] {
+        let text = try String(contentsOf: try sessionFolder().appendingPathComponent("chat.jsonl"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    func manifest() throws -> [String: Any] {
+        let data = try Data(contentsOf: try sessionFolder().appendingPathComponent("manifest.json"))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
     /// The getStats summary a browser kept for its connection to `peer`.
     func stats(of participant: String, towards peer: String) -> [String: Any]? {
         let participants = result["participants"] as? [String: Any]
