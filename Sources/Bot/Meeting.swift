@@ -99,6 +99,15 @@ actor Meeting {
                     return false
                 }
             }
+            let announcements = pendingAnnouncements
+            pendingAnnouncements = []
+            if !announcements.isEmpty {
+                tasks.addTask { [self] in
+                    await waitForEveryone(settle: .seconds(2), timeout: .seconds(20))
+                    for line in announcements { await post(line, kind: .announcement) }
+                    return false
+                }
+            }
             if let news = configuration.news {
                 // The state file sits beside the session folders, so a restarted bot does not repeat itself.
                 let statePath = (configuration.outputRoot as NSString).appendingPathComponent("news-state.json")
@@ -106,6 +115,8 @@ actor Meeting {
                                           maxPerPost: news.maximumPerPost, statePath: statePath, group: group,
                                           logger: logger, clock: SystemNewsClock())
                 tasks.addTask { [self] in
+                    // Posting on join means to the people present, so first let them connect.
+                    if news.onJoin { await waitForEveryone(settle: .seconds(2), timeout: .seconds(20)) }
                     await service.run { line in await self.post(line, kind: .news) > 0 }
                     return false
                 }
@@ -129,7 +140,9 @@ actor Meeting {
 
     /// `announce`: waits until everyone present has a chat channel open (no new connection for `settle`),
     /// posts once, and waits for every peer's SCTP to acknowledge it. Returns (acknowledged, participants).
-    func announce(_ text: String, settle: Duration, timeout: Duration) async -> (delivered: Int, total: Int) {
+    /// Waits until everyone present is connected with an open chat channel: no new connection for
+    /// `settle` (everyone present offers to a newcomer at once) and every camera channel open.
+    func waitForEveryone(settle: Duration, timeout: Duration) async {
         let start = ContinuousClock.now
         let deadline = start + timeout
         while ContinuousClock.now < deadline {
@@ -140,9 +153,13 @@ actor Meeting {
                 let open = (try? await channel.withConnection { connection, _ in connection.isChatOpen }) ?? false
                 if !open { allOpen = false }
             }
-            if quiet && allOpen && ContinuousClock.now - start >= settle { break }
+            if quiet && allOpen && ContinuousClock.now - start >= settle { return }
             try? await Task.sleep(for: .milliseconds(200))
         }
+    }
+
+    func announce(_ text: String, settle: Duration, timeout: Duration) async -> (delivered: Int, total: Int) {
+        await waitForEveryone(settle: settle, timeout: timeout)
         let line = "\(configuration.name): \(text)"
         var sent: [PeerConnectionChannel] = []
         let cameras = channels.filter { $0.key.kind == .camera }.map(\.value)
@@ -337,9 +354,6 @@ actor Meeting {
                 channel.perform { connection, now in connection.sendChat(text, at: now) }
                 transcribe(ChatLine(time: Meeting.iso(Date()), kind: .notice, connection: key.description, raw: text))
             }
-            let announcements = pendingAnnouncements
-            pendingAnnouncements = []
-            for line in announcements { await post(line, kind: .announcement) }
         case .chatMessage(let text):
             guard key.kind == .camera else { return }
             transcribe(ChatLine(time: Meeting.iso(Date()), kind: .chat, connection: key.description, raw: text))
