@@ -91,6 +91,21 @@ extension InteropTests {
             #expect(meeting.chatReceived(by: "carol").contains("recorder: hello from the bot"))
         }
 
+        /// Browsers that prefer VP9: recorded as VP9 where they send it, and still shown the bot's VP8 tile.
+        @Test func browsersThatPreferVP9() throws {
+            let meeting = try InteropMeeting.run([
+                "--codec", "vp9", "--participant", "alice@0", "--participant", "bob@5", "--bot-at", "2", "--seconds", "14",
+            ])
+            let alice = try MediaProbe.probe(try meeting.recording(named: "alice.webm"))
+            #expect(alice.decodeErrors.isEmpty, "ffmpeg reported \(alice.decodeErrors)")
+            #expect(alice.stream("video")?.codec == "vp9", "alice offered VP9 first: \(alice.streams.map(\.codec))")
+            let bob = try MediaProbe.probe(try meeting.recording(named: "bob.webm"))
+            #expect(bob.decodeErrors.isEmpty && (bob.stream("video")?.seconds ?? 0) >= 5, "bob's video is missing")
+            for name in ["alice", "bob"] {
+                #expect((meeting.botTileSize(seenBy: name)?.width ?? 0) > 0, "\(name) does not see the bot's tile")
+            }
+        }
+
         static func parseTime(_ text: String) -> Date? {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output directory (created; default: a new temp dir)")
     p.add_argument("--path", default="/", help="room path of the page and WebSocket (default /)")
     p.add_argument("--camera", type=Path, help="Y4M file for the fake camera (default: made with ffmpeg)")
+    p.add_argument("--codec", choices=["vp8", "vp9"],
+                   help="video codec every browser prefers (setCodecPreferences); default: Chromium's own order")
     p.add_argument("--camera-size", default="320x240")
     p.add_argument("--camera-fps", type=int, default=15)
     p.add_argument("--sample-every", type=float, default=0.0, metavar="S",
@@ -288,8 +290,10 @@ Promise.resolve().then(call).then(v => done({ok: true, value: v}),
 class Browser:
     """One headless Chromium driven by the Debian chromedriver."""
 
-    def __init__(self, participant: Participant, out: Path, tmp: Path, camera: Path, verbose: bool):
+    def __init__(self, participant: Participant, out: Path, tmp: Path, camera: Path, verbose: bool,
+                 codec: str | None = None):
         self.p = participant
+        self.codec = codec
         self.out = out
         self.tmp = tmp
         self.camera = camera
@@ -346,7 +350,7 @@ class Browser:
         return reply.get("value")
 
     def join(self, http_url: str) -> None:
-        query = urllib.parse.urlencode({"name": self.p.display})
+        query = urllib.parse.urlencode({"name": self.p.display, **({"codec": self.codec} if self.codec else {})})
         with_timeout(40, self.driver.get, f"{http_url}?{query}")
         deadline = time.monotonic() + 20
         while True:
@@ -508,7 +512,7 @@ class Meeting:
                 self.tmp, self.args.camera_size, self.args.camera_fps)
         for p in self.args.participants:
             if p.kind == "browser":
-                member = Browser(p, self.out, self.tmp, self.camera, self.args.verbose)
+                member = Browser(p, self.out, self.tmp, self.camera, self.args.verbose, self.args.codec)
                 self.members[p.name] = member
                 member.launch()
                 self.say(f"launched browser for {p.name}")

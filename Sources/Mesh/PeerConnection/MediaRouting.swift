@@ -25,20 +25,25 @@ struct MediaRouting: Sendable {
         for media in session.accepted {
             if let sctp = media.sctp { dataChannel = sctp }
             // Only m-lines on which the peer sends are routes: a recvonly one carries nothing to us.
-            guard let negotiated = media.codec, media.direction.receives else { continue }
-            let kind: MediaTrack.Kind = media.kind == .audio ? .audio : .video
-            let codec: MediaTrack.Codec
-            switch negotiated.codec {
-            case .opus: codec = .opus
-            case .vp8: codec = .vp8
-            case .vp9: codec = .vp9
+            guard media.direction.receives else { continue }
+            // A peer may send any codec both descriptions list: Chromium answering our VP8-first offer
+            // sends VP8 even when its own answer put VP9 first.
+            for negotiated in [media.codec, media.sendCodec].compactMap({ $0 }) {
+                let kind: MediaTrack.Kind = media.kind == .audio ? .audio : .video
+                let codec: MediaTrack.Codec
+                switch negotiated.codec {
+                case .opus: codec = .opus
+                case .vp8: codec = .vp8
+                case .vp9: codec = .vp9
+                }
+                routes[negotiated.payloadType] = Route(kind: kind, codec: codec, clockRate: negotiated.clockRate,
+                                                       mid: media.mid)
+                if let rtx = negotiated.rtxPayloadType { retransmissionPayloadTypes.insert(rtx) }
             }
-            routes[negotiated.payloadType] = Route(kind: kind, codec: codec, clockRate: negotiated.clockRate, mid: media.mid)
-            if let rtx = negotiated.rtxPayloadType { retransmissionPayloadTypes.insert(rtx) }
             if transportWideSequenceID == nil {
                 transportWideSequenceID = media.headerExtensionId(HeaderExtensionURI.transportWideCC)
             }
-            if kind == .video { signalledVideoSSRCs += media.remoteStreams.map(\.ssrc) }
+            if media.kind == .video { signalledVideoSSRCs += media.remoteStreams.map(\.ssrc) }
         }
     }
 

@@ -593,7 +593,7 @@ public final class PeerConnection {
     /// Our tracks go out with the payload types the negotiation chose; the tile is VP8 and Opus only.
     private func bindOutgoing(_ session: NegotiatedSession) {
         for media in session.accepted where media.direction.sends {
-            guard let codec = media.codec else { continue }
+            guard let codec = media.sendCodec ?? media.codec else { continue }
             if media.kind == .audio, codec.codec == .opus { outgoingAudio?.payloadType = codec.payloadType }
             if media.kind == .video, codec.codec == .vp8 { outgoingVideo?.payloadType = codec.payloadType }
         }

@@ -90,12 +90,22 @@ public func makeAnswer(
             section.append("rtcp-mux")
             if offered.rtcpReducedSize { section.append("rtcp-rsize") }
             section.appendCodec(codec, encodingName: offered.rtpMap(for: codec.payloadType)?.encodingName ?? codec.codec.encodingName)
+            // Our tile is VP8: when the peer sends VP9, VP8 is listed second, so that we may send it.
+            var sendCodec: NegotiatedCodec?
+            if track != nil, codec.codec == .vp9,
+               let (map, vp8) = MediaReading.recordableCodecs(in: offered).first(where: { $0.1 == .vp8 }) {
+                var extra = MediaReading.negotiatedCodec(map, vp8, in: offered)
+                extra.rtxPayloadType = nil
+                section.formats.append(String(extra.payloadType))
+                section.appendCodec(extra, encodingName: map.encodingName)
+                sendCodec = extra
+            }
             if let track { section.appendSendTrack(track, local: local, withRTX: codec.rtxPayloadType != nil) }
             answer.media.append(section)
             negotiated.append(NegotiatedMedia(
                 mid: mid, kind: offered.kind, isAccepted: true, rejectionReason: nil, direction: direction,
-                codec: codec, headerExtensions: extensions, remoteStreams: MediaReading.remoteStreams(in: offered),
-                sctp: nil))
+                codec: codec, sendCodec: sendCodec, headerExtensions: extensions,
+                remoteStreams: MediaReading.remoteStreams(in: offered), sctp: nil))
         }
     }
     return NegotiatedSession(answer: answer, media: negotiated, remote: remote, localSetup: localSetup, bundleMids: bundle)

@@ -116,6 +116,8 @@ public struct NegotiatedMedia: Sendable, Hashable {
     /// Our direction: `recvonly` when we only record, `sendrecv` when we also send a track.
     public var direction: MediaDirection
     public var codec: NegotiatedCodec?
+    /// The VP8 our own tile is sent with, when the peer records in VP9 but also took VP8; nil means `codec`.
+    public var sendCodec: NegotiatedCodec?
     public var headerExtensions: [ExtMap]
     public var remoteStreams: [RemoteStream]
     public var sctp: NegotiatedSCTP?
@@ -123,7 +125,7 @@ public struct NegotiatedMedia: Sendable, Hashable {
     static func rejected(mid: String, kind: MediaKind, reason: String) -> NegotiatedMedia {
         NegotiatedMedia(
             mid: mid, kind: kind, isAccepted: false, rejectionReason: reason, direction: .inactive,
-            codec: nil, headerExtensions: [], remoteStreams: [], sctp: nil)
+            codec: nil, sendCodec: nil, headerExtensions: [], remoteStreams: [], sctp: nil)
     }
 
     /// The negotiated id of a header extension, for the RTP parser.

@@ -147,6 +147,10 @@ public func applyAnswer(_ answer: SessionDescription, to offer: SessionDescripti
                 mid: mid, kind: offered.kind, isAccepted: true, rejectionReason: nil,
                 direction: answer.direction(for: answered).reversed,
                 codec: MediaReading.negotiatedCodec(map, codec, in: answered),
+                sendCodec: codec == .vp9
+                    ? MediaReading.recordableCodecs(in: answered).first(where: { $0.1 == .vp8 })
+                        .map { MediaReading.negotiatedCodec($0.0, $0.1, in: answered) }
+                    : nil,
                 headerExtensions: MediaReading.supportedExtensions(in: answered),
                 remoteStreams: MediaReading.remoteStreams(in: answered), sctp: nil))
         case .other:

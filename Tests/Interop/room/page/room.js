@@ -108,6 +108,20 @@
     for (const track of stream.getTracks()) pc.addTrack(track, stream);
   }
 
+  // `?codec=vp9` makes this page prefer that video codec, as a user's browser might.
+  function preferCodec(pc) {
+    const wanted = new URLSearchParams(location.search).get('codec');
+    if (!wanted || !window.RTCRtpReceiver || !RTCRtpReceiver.getCapabilities) return;
+    const codecs = RTCRtpReceiver.getCapabilities('video').codecs;
+    const mime = 'video/' + wanted.toUpperCase();
+    const ordered = codecs.filter(c => c.mimeType === mime).concat(codecs.filter(c => c.mimeType !== mime));
+    for (const transceiver of pc.getTransceivers()) {
+      if (transceiver.receiver.track && transceiver.receiver.track.kind === 'video') {
+        try { transceiver.setCodecPreferences(ordered); } catch (err) { log('codec preference failed', String(err)); }
+      }
+    }
+  }
+
   function newEntry(kind, peer, role, pc) {
     const entry = {
       key: entryKey(kind, peer), kind, peer, role, pc, dc: null, video: null,
@@ -184,6 +198,7 @@
     const entry = newEntry(kind, peer, 'offerer', pc);
     addLocalTracks(pc, localScreenSharing);
     attachDataChannel(entry, pc.createDataChannel('channel'));
+    preferCodec(pc);
     if (kind !== MY_SCREEN) addTile(entry);
     watchIce(entry);
     register(entry);
@@ -225,6 +240,7 @@
     log('answering', entry.key);
 
     pc.setRemoteDescription(offer)
+      .then(() => preferCodec(pc))
       .then(() => pc.createAnswer())
       .then(answer => pc.setLocalDescription(answer))
       .then(() => gatheringComplete(pc))
