@@ -106,6 +106,24 @@ extension InteropTests {
             }
         }
 
+        /// Our receiver reports and congestion feedback let a browser send us what it sends other browsers.
+        @Test func browsersSendTheRecorderTheirFullQuality() throws {
+            let meeting = try InteropMeeting.run([
+                "--camera-size", "640x480", "--camera-fps", "30",
+                "--participant", "alice@0", "--participant", "bob@0", "--bot-at", "2", "--seconds", "24",
+            ])
+            for (sender, other) in [("alice", "bob"), ("bob", "alice")] {
+                let toBot = try #require(meeting.stats(of: sender, towards: "recorder")?["outbound"] as? [String: [String: Any]])
+                let toPeer = try #require(meeting.stats(of: sender, towards: other)?["outbound"] as? [String: [String: Any]])
+                let botWidth = toBot["video"]?["frameWidth"] as? Int ?? 0
+                let peerWidth = toPeer["video"]?["frameWidth"] as? Int ?? 0
+                #expect(botWidth == peerWidth && botWidth == 640, "\(sender) sends \(botWidth) px to us, \(peerWidth) px to \(other)")
+                let botTarget = toBot["video"]?["targetBitrate"] as? Double ?? 0
+                let peerTarget = toPeer["video"]?["targetBitrate"] as? Double ?? 0
+                #expect(botTarget >= 0.8 * peerTarget, "\(sender) aims at \(botTarget) bit/s for us, \(peerTarget) for \(other)")
+            }
+        }
+
         static func parseTime(_ text: String) -> Date? {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
