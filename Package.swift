@@ -76,7 +76,7 @@ let package = Package(
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
             swiftSettings: strict),
         .testTarget(name: "NewsTests", dependencies: ["News", "CEngageZlib"] + nio, swiftSettings: strict),
-        .testTarget(name: "BotTests", dependencies: ["Mesh", "MeshIO"], swiftSettings: strict),
+        .testTarget(name: "BotTests", dependencies: ["Bot", "Mesh", "MeshIO"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -43,6 +43,14 @@ struct Join: AsyncParsableCommand {
     @Option(help: "At most this many feed items per post.")
     var newsMax = 5
 
+    @Option(help: ArgumentHelp("Repeat an announcement: 'DURATION TEXT', e.g. '30m Please mute when not speaking' (repeatable).",
+                               valueName: "period text"))
+    var announceEvery: [String] = []
+
+    @Option(help: ArgumentHelp("Announce daily at a local time: 'HH:MM TEXT', e.g. '09:55 Standup in five minutes' (repeatable).",
+                               valueName: "time text"))
+    var announceAt: [String] = []
+
     @Option(help: "Leave after this many seconds (default: stay until interrupted).")
     var seconds: Double?
 
@@ -69,10 +77,19 @@ struct Join: AsyncParsableCommand {
             }
             newsSettings = .init(feeds: feeds, period: period, onJoin: newsOnJoin, maximumPerPost: max(newsMax, 1))
         }
+        var schedules: [AnnouncementSchedule] = []
+        for (prefix, values) in [("/every", announceEvery), ("/at", announceAt)] {
+            for value in values {
+                guard let schedule = AnnouncementSchedule.parse(command: "\(prefix) \(value)") else {
+                    throw ValidationError("--announce-\(prefix.dropFirst()) takes 'WHEN TEXT', got '\(value)'")
+                }
+                schedules.append(schedule)
+            }
+        }
         let group = MultiThreadedEventLoopGroup.singleton
         let meeting = try Meeting(
             configuration: .init(roomURL: roomURL, name: name, outputRoot: output, interface: interface, say: say,
-                                 news: newsSettings),
+                                 news: newsSettings, schedules: schedules),
             group: group, logger: logger)
         var sources: [AsyncStream<String>] = []
         var closeSocket: (@Sendable () async -> Void)?

@@ -22,6 +22,8 @@ actor Meeting {
         var news: NewsSettings?
         /// False for a bot that only posts: no files, no recordings.
         var records = true
+        /// Announcements repeated on a schedule (`--announce-every`, `--announce-at`).
+        var schedules: [AnnouncementSchedule] = []
         /// Sees every step of every connection: for probes (`check`) and progress displays.
         var observer: (@Sendable (MeetingObservation) -> Void)?
     }
@@ -53,6 +55,7 @@ actor Meeting {
     private var pendingAnnouncements: [String]
     private var control: AsyncStream<String>?
     private let tile = TileBroadcaster()
+    private var scheduled: [Task<Void, Never>] = []
     private let clockOrigin: (monotonic: Timestamp, wall: Date)
     private var firstMediaLogged: Set<ConnectionKey> = []
 
@@ -95,10 +98,21 @@ actor Meeting {
             if let control {
                 // The end of the control input is not a reason to leave: recording goes on.
                 tasks.addTask { [self] in
-                    for await line in control { await post(line, kind: .announcement) }
+                    for await line in control {
+                        if line.hasPrefix("/") {
+                            guard let schedule = AnnouncementSchedule.parse(command: line) else {
+                                logger.warning("control line not understood (use /every 30m TEXT or /at 09:30 TEXT): \(line.logSafe)")
+                                continue
+                            }
+                            await start(schedule)
+                        } else {
+                            await post(line, kind: .announcement)
+                        }
+                    }
                     return false
                 }
             }
+            for schedule in configuration.schedules { start(schedule) }
             let announcements = pendingAnnouncements
             pendingAnnouncements = []
             if !announcements.isEmpty {
@@ -129,6 +143,7 @@ actor Meeting {
             while let finished = try? await tasks.next() {
                 if finished { break }
             }
+            for task in scheduled { task.cancel() }
             await leave()
             manifest.endedAt = Meeting.iso(Date())
             writeManifest()
@@ -140,6 +155,23 @@ actor Meeting {
 
     /// `announce`: waits until everyone present has a chat channel open (no new connection for `settle`),
     /// posts once, and waits for every peer's SCTP to acknowledge it. Returns (acknowledged, participants).
+    /// Posts `schedule`'s text each time it is due, until the bot leaves.
+    private func start(_ schedule: AnnouncementSchedule) {
+        let setAt = Date()
+        let first = schedule.nextFire(after: setAt, setAt: setAt)
+        logger.info("announcement scheduled (\(schedule.rule)), first at \(Meeting.iso(first)): \(schedule.text.logSafe)")
+        scheduled.append(Task { [self] in
+            var now = Date()
+            while !Task.isCancelled {
+                let due = schedule.nextFire(after: now, setAt: setAt)
+                try? await Task.sleep(for: .milliseconds(Int64(max(due.timeIntervalSinceNow, 0) * 1000)))
+                if Task.isCancelled { return }
+                await post(schedule.text, kind: .announcement)
+                now = due
+            }
+        })
+    }
+
     /// Waits until everyone present is connected with an open chat channel: no new connection for
     /// `settle` (everyone present offers to a newcomer at once) and every camera channel open.
     func waitForEveryone(settle: Duration, timeout: Duration) async {

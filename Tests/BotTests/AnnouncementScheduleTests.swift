@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import Bot
+
+@Suite struct AnnouncementScheduleTests {
+    @Test func controlLinesParse() {
+        #expect(AnnouncementSchedule.parse(command: "/every 30m Please mute")
+                == AnnouncementSchedule(rule: .every(.seconds(1800)), text: "Please mute"))
+        #expect(AnnouncementSchedule.parse(command: "/at 09:55 Standup in five")
+                == AnnouncementSchedule(rule: .daily(hour: 9, minute: 55), text: "Standup in five"))
+        for bad in ["/every soon hello", "/at 25:00 x", "/at 9:5 x", "/every 30m", "/later 1m x", "/at 12:00"] {
+            #expect(AnnouncementSchedule.parse(command: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func everyCountsFromWhenItWasSet() {
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        let schedule = AnnouncementSchedule(rule: .every(.seconds(600)), text: "x")
+        #expect(schedule.nextFire(after: start, setAt: start) == start.addingTimeInterval(600))
+        #expect(schedule.nextFire(after: start.addingTimeInterval(600), setAt: start) == start.addingTimeInterval(1200))
+        #expect(schedule.nextFire(after: start.addingTimeInterval(1199), setAt: start) == start.addingTimeInterval(1200))
+    }
+
+    @Test func dailyIsTheNextWallClockTime() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        let schedule = AnnouncementSchedule(rule: .daily(hour: 9, minute: 30), text: "x")
+        let morning = try #require(calendar.date(from: DateComponents(year: 2026, month: 11, day: 25, hour: 8)))
+        let evening = try #require(calendar.date(from: DateComponents(year: 2026, month: 11, day: 25, hour: 18)))
+        #expect(schedule.nextFire(after: morning, setAt: morning, calendar: calendar)
+                == calendar.date(from: DateComponents(year: 2026, month: 11, day: 25, hour: 9, minute: 30)))
+        #expect(schedule.nextFire(after: evening, setAt: morning, calendar: calendar)
+                == calendar.date(from: DateComponents(year: 2026, month: 11, day: 26, hour: 9, minute: 30)))
+    }
+
+    @Test func commandLineDurations() {
+        #expect(DurationText.parse("90s") == .seconds(90))
+        #expect(DurationText.parse("1h30m") == .seconds(5400))
+        #expect(DurationText.parse("45") == .seconds(45))
+        for bad in ["", "h", "1x", "0s", "1h30"] { #expect(DurationText.parse(bad) == nil, "\(bad)") }
+    }
+}
