@@ -12,17 +12,10 @@ struct Announce: AsyncParsableCommand {
         discussion: "Exit status: 0 when every participant acknowledged the line, 1 when some did not, 2 when nobody was there."
     )
 
-    @Argument(help: "The room's page URL (http/https) or WebSocket URL (ws/wss).")
-    var url: String
+    @OptionGroup var room: RoomOptions
 
     @Option(help: "The line to post.")
     var say: String
-
-    @Option(help: "The name the bot joins under.")
-    var name = "EngageBot"
-
-    @Option(help: "The local IP address for media (host candidate).")
-    var interface = "127.0.0.1"
 
     @Option(help: "Seconds without a new participant before posting (everyone present answers a newcomer at once).")
     var settle: Double = 2
@@ -30,14 +23,11 @@ struct Announce: AsyncParsableCommand {
     @Option(help: "Seconds to wait at most for everyone's chat channel.")
     var timeout: Double = 20
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel = "warning"
-
     func run() async throws {
-        let logger = BotLogging.bootstrap(level: logLevel)
-        let roomURL = try RoomURL.validated(url)
+        let logger = BotLogging.bootstrap(level: room.logLevel)
         let meeting = try Meeting(
-            configuration: .init(roomURL: roomURL, name: name, outputRoot: "", interface: interface, records: false),
+            configuration: .init(roomURL: try room.roomURL, name: room.name, outputRoot: "", interface: room.interface,
+                                 records: false),
             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         let result = ResultBox()
         let settle = Duration.milliseconds(Int64(settle * 1000))

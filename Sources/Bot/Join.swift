@@ -10,17 +10,10 @@ struct Join: AsyncParsableCommand {
         abstract: "Join a room, record every participant to WebM, leave on Ctrl-C or after --seconds."
     )
 
-    @Argument(help: "The room's page URL (http/https) or WebSocket URL (ws/wss).")
-    var url: String
-
-    @Option(help: "The name the bot joins under, shown to everyone.")
-    var name = "EngageBot"
+    @OptionGroup var room: RoomOptions
 
     @Option(help: "The folder that receives one session folder per run.")
     var output = "recordings"
-
-    @Option(help: "The local IP address for media (host candidate); 127.0.0.1 for loopback-only rooms.")
-    var interface = "127.0.0.1"
 
     @Option(help: "Post this line into the chat once connected (repeatable).")
     var say: [String] = []
@@ -54,15 +47,10 @@ struct Join: AsyncParsableCommand {
     @Option(help: "Leave after this many seconds (default: stay until interrupted).")
     var seconds: Double?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel = "info"
 
     func run() async throws {
-        let logger = BotLogging.bootstrap(level: logLevel)
-        let roomURL = try RoomURL.validated(url)
-        guard TransportAddress(host: interface, port: 0) != nil else {
-            throw ValidationError("--interface must be an IP address literal, got '\(interface)'")
-        }
+        let logger = BotLogging.bootstrap(level: room.logLevel)
+        let roomURL = try room.roomURL
         var newsSettings: Meeting.NewsSettings?
         if !news.isEmpty {
             let feeds = try news.map { text -> URL in
@@ -88,7 +76,7 @@ struct Join: AsyncParsableCommand {
         }
         let group = MultiThreadedEventLoopGroup.singleton
         let meeting = try Meeting(
-            configuration: .init(roomURL: roomURL, name: name, outputRoot: output, interface: interface, say: say,
+            configuration: .init(roomURL: roomURL, name: room.name, outputRoot: output, interface: room.interface, say: say,
                                  news: newsSettings, schedules: schedules),
             group: group, logger: logger)
         var sources: [AsyncStream<String>] = []
