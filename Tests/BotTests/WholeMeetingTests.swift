@@ -124,6 +124,17 @@ extension InteropTests {
             }
         }
 
+        /// A bot killed outright (SIGKILL, no chance to finish) leaves a file that plays to within a second or so.
+        @Test func aKilledBotLeavesAPlayableFile() throws {
+            let meeting = try InteropMeeting.run(["--participant", "alice@0", "--bot-at", "2", "--seconds", "16"],
+                                                 botPrefix: "timeout -s KILL 10")
+            let probe = try MediaProbe.probe(try meeting.recording(named: "alice.webm"))
+            #expect(probe.decodeErrors.isEmpty, "ffmpeg reported \(probe.decodeErrors)")
+            // Alive for 10 s, of which the first few hundred ms set the connection up.
+            #expect((probe.stream("video")?.seconds ?? 0) >= 8 && (probe.stream("audio")?.seconds ?? 0) >= 8,
+                    "video \(probe.stream("video")?.seconds ?? 0) s, audio \(probe.stream("audio")?.seconds ?? 0) s")
+        }
+
         static func parseTime(_ text: String) -> Date? {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

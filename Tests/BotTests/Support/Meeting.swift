@@ -6,12 +6,13 @@ struct InteropMeeting {
     let directory: URL
     let result: [String: Any]
 
-    static func run(_ arguments: [String], botArguments: String = "") throws -> InteropMeeting {
+    /// - Parameter botPrefix: words before the bot's path, e.g. `timeout -s KILL 10` to kill it mid-meeting.
+    static func run(_ arguments: [String], botArguments: String = "", botPrefix: String = "") throws -> InteropMeeting {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("engage-interop-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let bot = try Processes.botExecutable.path
-        let command = "\(bot) join {ws_url} --name recorder --output {out_dir} \(botArguments)"
+        let command = "\(botPrefix) \(bot) join {ws_url} --name recorder --output {out_dir} \(botArguments)"
         let runner = Processes.packageRoot.appendingPathComponent("Tests/Interop/run_meeting.py").path
         let run = try Processes.run("/usr/bin/env", ["python3", runner, "--out", directory.path,
                                                      "--bot-command", command] + arguments)
