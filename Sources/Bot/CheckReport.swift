@@ -90,19 +90,22 @@ extension CheckReport {
             }
             let nameWidth = min(max(participants.map { $0.name.count }.max() ?? 0, "participant".count), 32)
             let roleWidth = "answerer".count
+            let cells = participants.map { participant in
+                stages.map { stage in participant.steps.first { $0.name == stage }.map(CheckReport.cell) ?? "-" }
+            }
+            // Each column as wide as its widest cell, so that no time is cut.
+            let widths = stages.indices.map { index in
+                max(stages[index].count, cells.map { $0[index].count }.max() ?? 0)
+            }
             var header = CheckReport.padded("participant", nameWidth) + "  " + CheckReport.padded("role", roleWidth)
-            let widths = stages.map { max($0.count, 10) }
             for (stage, width) in zip(stages, widths) { header += "  " + CheckReport.padded(stage, width) }
             lines.append("")
             lines.append(header)
             lines.append(String(repeating: "-", count: header.count))
-            for participant in participants {
-                var row = CheckReport.padded(participant.name, nameWidth) + "  " + CheckReport.padded(participant.role, roleWidth)
-                for (stage, width) in zip(stages, widths) {
-                    let text = participant.steps.first { $0.name == stage }.map(CheckReport.cell) ?? "-"
-                    row += "  " + CheckReport.padded(text, width)
-                }
-                lines.append(row)
+            for (participant, row) in zip(participants, cells) {
+                var line = CheckReport.padded(participant.name, nameWidth) + "  " + CheckReport.padded(participant.role, roleWidth)
+                for (text, width) in zip(row, widths) { line += "  " + CheckReport.padded(text, width) }
+                lines.append(String(line.reversed().drop { $0 == " " }.reversed()))
             }
         } else if mode == .mesh {
             lines.append("  no participant met")
@@ -121,8 +124,8 @@ extension CheckReport {
 
     private static func cell(_ step: Step) -> String {
         switch step.status {
-        case .passed: "ok \(step.milliseconds.map { "\($0)ms" } ?? "")"
-        case .failed: "FAIL \(step.milliseconds.map { "\($0)ms" } ?? "")"
+        case .passed: "ok" + (step.milliseconds.map { " \($0)ms" } ?? "")
+        case .failed: "FAIL" + (step.milliseconds.map { " \($0)ms" } ?? "")
         case .skipped: "skip"
         }
     }

@@ -215,6 +215,8 @@ import Testing
         for stage in CheckStage.allCases { #expect(table.contains(stage.rawValue)) }
         #expect(table.contains("FAIL mute signalling: expected an offer/answer exchange"))
         #expect(table.contains("room participants: FAIL"))
+        #expect(table.contains("FAIL 11500ms  FAIL 11500ms"), "columns fit their widest cell:\n\(table)")
+        #expect(!table.split(separator: "\n").contains { $0.hasSuffix(" ") }, "no trailing blanks")
         #expect(!table.contains("\u{1}"), "free-text names must not put control characters on a terminal")
     }
 }
