@@ -19,6 +19,9 @@ struct Check: AsyncParsableCommand {
         tile), data-channel. It ends when everyone met has passed everything (after --settle without a \
         newcomer, and once --expect participants are there) or at --timeout, then leaves cleanly.
 
+        --room-only checks the signalling server alone and exits 0 or 3: connect, send new-peer (with a \
+        nonce), see the room broadcast it back. Peers present will offer to that name; nobody answers them.
+
         Output: a table on standard output, --json FILE and --junit FILE (a testsuite "room", then one per \
         participant with a testcase per stage).
 
