@@ -76,7 +76,8 @@ let package = Package(
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
             swiftSettings: strict),
         .testTarget(name: "NewsTests", dependencies: ["News", "CEngageZlib"] + nio, swiftSettings: strict),
-        .testTarget(name: "BotTests", dependencies: ["Bot", "Mesh", "MeshIO"], swiftSettings: strict),
+        // Bot: the pure parts of subcommands (schedules, check's report model and writers) are unit-tested.
+        .testTarget(name: "BotTests", dependencies: ["Bot", "Mesh", "MeshIO", "Recorder"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

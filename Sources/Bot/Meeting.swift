@@ -26,6 +26,9 @@ actor Meeting {
         var schedules: [AnnouncementSchedule] = []
         /// Sees every step of every connection: for probes (`check`) and progress displays.
         var observer: (@Sendable (MeetingObservation) -> Void)?
+        /// Whether the observer also sees every media packet (`check` reads keyframe headers); off by
+        /// default because it is one call per packet.
+        var observesMedia = false
     }
 
     struct NewsSettings: Sendable {
@@ -350,7 +353,7 @@ actor Meeting {
     }
 
     private func handle(_ event: PeerEvent, on key: ConnectionKey) async {
-        if case .rtp = event {} else { observe(.peerEvent(key, event)) }
+        if case .rtp = event, !configuration.observesMedia {} else { observe(.peerEvent(key, event)) }
         switch event {
         case .rtp(let packet, let track, let at):
             recordings[key]?.deliver(.packet(packet, track, at))
@@ -467,7 +470,7 @@ enum MeetingObservation: Sendable {
     case answerApplied(ConnectionKey)
     /// The connection could not start (bad SDP, bad fingerprint line, refused answer).
     case connectionRefused(ConnectionKey, reason: String)
-    /// Everything the connection reports, except the media packets themselves.
+    /// Everything the connection reports; media packets only with `observesMedia`.
     case peerEvent(ConnectionKey, PeerEvent)
 }
 

@@ -22,6 +22,7 @@ import asyncio
 import fractions
 import json
 import math
+import re
 import signal
 import sys
 import threading
@@ -161,8 +162,13 @@ class Entry:
 
 
 class Participant:
-    def __init__(self, name: str, ws_url: str, result: Path | None):
+    def __init__(self, name: str, ws_url: str, result: Path | None, video: bool = True,
+                 wrong_fingerprint: bool = False):
         self.name = name
+        # Faults for `engage-bot check`'s tests: a camera that sends no video, a DTLS fingerprint
+        # in our descriptions that is not our certificate's.
+        self.video = video
+        self.wrong_fingerprint = wrong_fingerprint
         self.ws_url = ws_url
         self.result = result
         self.entries: dict[str, Entry] = {}
@@ -235,7 +241,8 @@ class Participant:
         # Own sources per connection: aiortc's encoders run in threads, and two of them
         # encoding one shared frame object (MediaRelay) crashed libvpx here.
         pc.addTrack(ToneAudio())
-        pc.addTrack(PatternVideo())
+        if self.video:
+            pc.addTrack(PatternVideo())
 
         @pc.on("track")
         def on_track(track):
@@ -288,7 +295,7 @@ class Participant:
         if entry.closed:
             return
         desc = entry.pc.localDescription
-        await self.send("new-offer", {"sdp": {"type": desc.type, "sdp": desc.sdp},
+        await self.send("new-offer", {"sdp": {"type": desc.type, "sdp": self.outgoing_sdp(desc.sdp)},
                                       "receiver_channel_name": channel,
                                       "local_screen_sharing": False,
                                       "remote_screen_sharing": remote_sharing})
@@ -311,10 +318,18 @@ class Participant:
         if entry.closed:
             return
         desc = entry.pc.localDescription
-        await self.send("new-answer", {"sdp": {"type": desc.type, "sdp": desc.sdp},
+        await self.send("new-answer", {"sdp": {"type": desc.type, "sdp": self.outgoing_sdp(desc.sdp)},
                                        "receiver_channel_name": channel,
                                        "local_screen_sharing": False,
                                        "remote_screen_sharing": offerer_sharing})
+
+    def outgoing_sdp(self, sdp: str) -> str:
+        """With --wrong-fingerprint: every fingerprint line (aiortc may give several algorithms)
+        replaced by a sha-256 one of no certificate."""
+        if not self.wrong_fingerprint:
+            return sdp
+        fake = ":".join(["AB"] * 32)
+        return re.sub(r"^a=fingerprint:\S+ .*$", f"a=fingerprint:sha-256 {fake}\r", sdp, flags=re.M)
 
     async def consume(self, entry: Entry, track):
         while True:
@@ -416,7 +431,8 @@ def summarize(report) -> dict:
 # ------------------------------------------------------------------ main
 
 async def main(args) -> int:
-    me = Participant(args.name, args.ws, args.result)
+    me = Participant(args.name, args.ws, args.result, video=not args.no_video,
+                     wrong_fingerprint=args.wrong_fingerprint)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -471,4 +487,7 @@ if __name__ == "__main__":
                         help="send TEXT at T s after joining; repeatable")
     parser.add_argument("--control", type=Path, help="file of JSON-line commands to follow")
     parser.add_argument("--result", type=Path, help="where to write what it saw (JSON)")
+    parser.add_argument("--no-video", action="store_true", help="send audio only (no camera track)")
+    parser.add_argument("--wrong-fingerprint", action="store_true",
+                        help="put a DTLS fingerprint that is not our certificate's into our descriptions")
     sys.exit(asyncio.run(main(parser.parse_args())))
