@@ -46,7 +46,6 @@ actor Meeting {
     let session: SessionFolder?
     private var room: RoomSession
     private var sender: SignallingSocket.Sender?
-    private var channels: [ConnectionKey: PeerConnectionChannel] = [:]
     private var recordings: [ConnectionKey: RecordingTask] = [:]
     private var events: AsyncStream<(ConnectionKey, PeerEvent)>.Continuation?
     private var joinedAt: ContinuousClock.Instant?
@@ -88,7 +87,7 @@ actor Meeting {
         let destination = session.map { "recording to \($0.path)" } ?? "recording nothing"
         logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', \(destination)")
         writeManifest()
-        tile.start(botName: configuration.name, logger: logger) { [self] in await tileTargets() }
+        tile.start(botName: configuration.name, logger: logger)
         defer { tile.stop() }
         let (eventStream, continuation) = AsyncStream<(ConnectionKey, PeerEvent)>.makeStream()
         events = continuation
@@ -259,8 +258,8 @@ actor Meeting {
     }
 
     /// Our tile goes on camera connections only: a screen connection carries the sharer's display.
-    private func tileTargets() -> [PeerConnectionChannel] {
-        channels.filter { $0.key.kind == .camera }.map(\.value)
+    private var channels: [ConnectionKey: PeerConnectionChannel] = [:] {
+        didSet { tile.setTargets(channels.filter { $0.key.kind == .camera }.map(\.value)) }
     }
 
     private func connected(_ sender: SignallingSocket.Sender) async {
@@ -321,9 +320,19 @@ actor Meeting {
                       make: @escaping @Sendable (TransportAddress, Timestamp) throws -> PeerConnection) async {
         guard let events else { return }
         do {
+            // Media goes straight from the connection's event loop to its recording: one thread hop per
+            // packet instead of two. Everything else (and media, for observers that want it) comes here.
+            let sink = MediaSink()
+            let observesMedia = configuration.observesMedia
             let channel = try await PeerConnectionChannel.open(
                 key: key, host: configuration.interface, group: group, logger: logger,
-                events: { key, event in events.yield((key, event)) }, makeConnection: make)
+                events: { key, event in
+                    if case .rtp(let packet, let track, let at) = event {
+                        sink.deliver(.packet(packet, track, at))
+                        if !observesMedia { return }
+                    }
+                    events.yield((key, event))
+                }, makeConnection: make)
             channels[key] = channel
             openedAt[key] = .now
             var files: [String] = []
@@ -333,6 +342,7 @@ actor Meeting {
                     requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } },
                     report: { [self] statistics in await recordingReported(key, statistics) })
                 recordings[key] = recording
+                sink.attach(recording)
                 files.append(recording.fileName)
             }
             manifest.connections.append(Manifest.Connection(
@@ -355,8 +365,8 @@ actor Meeting {
     private func handle(_ event: PeerEvent, on key: ConnectionKey) async {
         if case .rtp = event, !configuration.observesMedia {} else { observe(.peerEvent(key, event)) }
         switch event {
-        case .rtp(let packet, let track, let at):
-            recordings[key]?.deliver(.packet(packet, track, at))
+        case .rtp:
+            break
         case .iceStateChanged(let state):
             logger.info("\(key): ICE \(state)")
         case .connected(let summary, let kinds):

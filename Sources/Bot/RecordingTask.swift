@@ -3,6 +3,7 @@ import Logging
 import Mesh
 import MeshIO
 import Recorder
+import Synchronization
 
 /// Records one connection in a task of its own, so a slow disk never stalls the network side.
 final class RecordingTask: Sendable {
@@ -78,7 +79,7 @@ final class RecordingTask: Sendable {
         // The jitter buffer declares packets lost only when asked after its deadline.
         ticker = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(50))
+                try? await Task.sleep(for: .milliseconds(100))
                 continuation.yield(.tick(MonotonicClock.now()))
             }
         }
@@ -92,5 +93,17 @@ final class RecordingTask: Sendable {
         ticker.cancel()
         inputs.finish()
         await task.value
+    }
+}
+
+/// Where a connection's media goes before its recording exists (it never has packets that early:
+/// DTLS comes first), and after.
+final class MediaSink: Sendable {
+    private let recording = Mutex<RecordingTask?>(nil)
+
+    func attach(_ task: RecordingTask) { recording.withLock { $0 = task } }
+
+    func deliver(_ input: RecordingTask.Input) {
+        recording.withLock { $0 }?.deliver(input)
     }
 }

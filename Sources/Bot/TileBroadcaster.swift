@@ -11,9 +11,13 @@ import Tile
 final class TileBroadcaster: Sendable {
     private let keyframeWanted = Mutex(false)
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+    /// The connections the tile goes to, kept current by the meeting (no hop to ask for them per frame).
+    private let targets = Mutex<[PeerConnectionChannel]>([])
 
-    /// Starts the tile clock; `targets` is asked for the current connections at every frame.
-    func start(botName: String, logger: Logger, targets: @escaping @Sendable () async -> [PeerConnectionChannel]) {
+    func setTargets(_ channels: [PeerConnectionChannel]) { targets.withLock { $0 = channels } }
+
+    /// Starts the tile clock.
+    func start(botName: String, logger: Logger) {
         let running = Task { [self] in
             let tile: BotTile
             do {
@@ -32,7 +36,12 @@ final class TileBroadcaster: Sendable {
                 if keyframeWanted.withLock({ wanted in defer { wanted = false }; return wanted }) {
                     tile.requestKeyframe()
                 }
-                let channels = await targets()
+                let channels = targets.withLock { $0 }
+                // Nobody to show it to: encoding would be wasted; the tile skips the missed slots later.
+                if channels.isEmpty {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
                 while let media = tile.poll(at: MonotonicClock.now()) {
                     for channel in channels {
                         switch media {
