@@ -391,7 +391,8 @@ actor Meeting {
             break
         case .dataChannelOpened:
             guard key.kind == .camera else { return }
-            logger.info("\(key): data channel open")
+            let since = openedAt[key].map { " \((ContinuousClock.now - $0).milliseconds) ms after the connection began" } ?? ""
+            logger.info("\(key): data channel open\(since)")
             let notice = "🔴 This meeting is being recorded by \(configuration.name)."
             // Only a bot that records says so; `announce` records nothing.
             if session != nil, let channel = channels[key] {
