@@ -78,13 +78,11 @@ import Testing
             xml += "<!ENTITY lol\(level) \"" + String(repeating: "&\(previous);", count: 10) + "\">"
         }
         xml += "]><rss><channel><title>&lol9;</title></channel></rss>"
-        let start = Date()
         let error = #expect(throws: NewsError.self) {
             try NewsFeedParser.parse(data: Array(xml.utf8), contentType: nil, url: Fixtures.base)
         }
         #expect(error?.kind == .refused)
         #expect(error?.description.contains("internal subset") == true)
-        #expect(Date().timeIntervalSince(start) < 1)
     }
 
     /// Our own guard refuses first; this checks libxml2 (through XMLParser) would fail fast too.
@@ -95,10 +93,8 @@ import Testing
         }
         xml += "]><r>&a9;</r>"
         let parser = XMLParser(data: Data(xml.utf8))
-        let start = Date()
         #expect(parser.parse() == false)
         #expect((parser.parserError as? NSError)?.code == 89)
-        #expect(Date().timeIntervalSince(start) < 1)
     }
 
     @Test func externalEntityNeverReadsLocalFiles() throws {
@@ -165,12 +161,10 @@ import Testing
             xml += "<item><title>n\(index)</title><guid>\(index)</guid></item>"
         }
         xml += "</channel></rss>"
-        let start = Date()
         let feed = try NewsFeedParser.parse(data: Array(xml.utf8), contentType: nil, url: Fixtures.base)
         #expect(feed.items.count == NewsFeedParser.maximumItems)
         #expect(feed.truncated)
         #expect(feed.items.first?.id == "0")
-        #expect(Date().timeIntervalSince(start) < 5)
 
         let list = (0..<100_000).map { ["id": "\($0)", "title": "n\($0)"] }
         let json = try JSONSerialization.data(withJSONObject: ["version": "https://jsonfeed.org/version/1.1", "items": list])
