@@ -24,6 +24,16 @@ actor Meeting {
         var records = true
         /// Sees every step of every connection: for probes (`check`) and progress displays.
         var observer: (@Sendable (MeetingObservation) -> Void)?
+        // Synthetic participants (crowd, demo): what they send, what they share, whom they connect to.
+        /// What camera connections carry; nil: the bot's slate.
+        var tileSource: TileSourceFactory?
+        /// A "screen" to share right after joining (PROTOCOL.md, Screen sharing); nil shares nothing.
+        var screenSource: TileSourceFactory?
+        /// Whether to connect to a peer (by name) at all; nil: everyone, as a browser does. A crowd skips its
+        /// own members, so N synthetic senders cost N connections to the recorder rather than a full mesh.
+        var connectsTo: (@Sendable (String) -> Bool)?
+        /// Sees the size of every RTP packet received, for bitrate displays.
+        var packetTap: (@Sendable (ConnectionKey, Int) -> Void)?
     }
 
     struct NewsSettings: Sendable {
@@ -53,6 +63,8 @@ actor Meeting {
     private var pendingAnnouncements: [String]
     private var control: AsyncStream<String>?
     private let tile = TileBroadcaster()
+    /// Sends our shared "screen" on own-screen connections, when `screenSource` is set.
+    private let screenTile = TileBroadcaster()
     private let clockOrigin: (monotonic: Timestamp, wall: Date)
     private var firstMediaLogged: Set<ConnectionKey> = []
 
@@ -82,8 +94,18 @@ actor Meeting {
         let destination = session.map { "recording to \($0.path)" } ?? "recording nothing"
         logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', \(destination)")
         writeManifest()
-        tile.start(botName: configuration.name, logger: logger) { [self] in await tileTargets() }
-        defer { tile.stop() }
+        if let source = configuration.tileSource {
+            tile.start(logger: logger, makeSource: source) { [self] in await tileTargets() }
+        } else {
+            tile.start(botName: configuration.name, logger: logger) { [self] in await tileTargets() }
+        }
+        if let screen = configuration.screenSource {
+            screenTile.start(logger: logger, makeSource: screen) { [self] in await screenTargets() }
+        }
+        defer {
+            tile.stop()
+            screenTile.stop()
+        }
         let (eventStream, continuation) = AsyncStream<(ConnectionKey, PeerEvent)>.makeStream()
         events = continuation
         let stop = StopSignal()
@@ -211,6 +233,14 @@ actor Meeting {
         channels.filter { $0.key.kind == .camera }.map(\.value)
     }
 
+    private func screenTargets() -> [PeerConnectionChannel] {
+        channels.filter { $0.key.kind == .ownScreen }.map(\.value)
+    }
+
+    private func broadcaster(for key: ConnectionKey) -> TileBroadcaster {
+        key.kind == .ownScreen ? screenTile : tile
+    }
+
     private func connected(_ sender: SignallingSocket.Sender) async {
         self.sender = sender
         // After a reconnect, the people present are still connected to us peer to peer: joining again
@@ -221,6 +251,7 @@ actor Meeting {
         }
         joinedAt = .now
         await perform([room.join()])
+        if configuration.screenSource != nil { await perform([room.startSharing()]) }
     }
 
     private func handle(frame text: String) async {
@@ -238,17 +269,20 @@ actor Meeting {
                 do { try await sender?.send(text) } catch { logger.error("signalling send failed: \(error)") }
             case .rejected(let reason):
                 logger.warning("\(reason)")
+            case .answerOffer(let key, let peer, _) where !(configuration.connectsTo?(peer) ?? true),
+                 .makeOffer(let key, let peer) where !(configuration.connectsTo?(peer) ?? true):
+                room.connectionClosed(key)
             case .answerOffer(let key, let peer, let sdp):
                 await open(key, peer: peer) { [certificate, wallClockAtZero] address, now in
                     try PeerConnection(answering: sdp, configuration: .init(
                         certificate: certificate, localAddress: address, cname: "engage-bot",
-                        sendsMedia: key.kind == .camera, unixNanosecondsAtZero: wallClockAtZero), at: now)
+                        sendsMedia: key.kind != .screen, unixNanosecondsAtZero: wallClockAtZero), at: now)
                 }
             case .makeOffer(let key, let peer):
                 await open(key, peer: peer) { [certificate, wallClockAtZero] address, now in
                     PeerConnection(offeringWith: .init(
                         certificate: certificate, localAddress: address, cname: "engage-bot",
-                        sendsMedia: key.kind == .camera, unixNanosecondsAtZero: wallClockAtZero), at: now)
+                        sendsMedia: key.kind != .screen, unixNanosecondsAtZero: wallClockAtZero), at: now)
                 }
             case .applyAnswer(let key, let sdp):
                 guard let channel = channels[key] else { continue }
@@ -304,13 +338,14 @@ actor Meeting {
         if case .rtp = event {} else { observe(.peerEvent(key, event)) }
         switch event {
         case .rtp(let packet, let track, let at):
+            configuration.packetTap?(key, packet.payload.count)
             recordings[key]?.deliver(.packet(packet, track, at))
         case .iceStateChanged(let state):
             logger.info("\(key): ICE \(state)")
         case .connected(let summary, let kinds):
             logger.info("\(key): connected (\(summary))")
             recordings[key]?.deliver(.expect(kinds))
-            tile.requestKeyframe()
+            broadcaster(for: key).requestKeyframe()
         case .trackStarted(let track):
             if let joinedAt, let opened = openedAt[key], firstMediaLogged.insert(key).inserted {
                 let now = ContinuousClock.now
@@ -324,7 +359,7 @@ actor Meeting {
         case .dropped(let reason):
             logger.warning("\(key): \(reason)")
         case .keyframeRequested:
-            tile.requestKeyframe()
+            broadcaster(for: key).requestKeyframe()
         case .remoteReport:
             break
         case .dataChannelOpened:
