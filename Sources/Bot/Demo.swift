@@ -169,10 +169,14 @@ final class DemoProgress: Sendable {
             let name = state.withLock { $0.names[key] } ?? key.description
             say("recorder ↔ \(name) (\(key.kind.rawValue)): connected")
         case .peerEvent(let key, .closed(let reason)):
-            let name = state.withLock { $0.names[key] } ?? key.description
+            // A closed connection leaves the bitrate line; a rejoin comes back under a new key.
+            let name = state.withLock { state in
+                state.bytes[key] = nil
+                state.lastBytes[key] = nil
+                return state.names[key]
+            } ?? key.description
             say("recorder ↔ \(name) (\(key.kind.rawValue)): closed (\(reason))")
-        case .peerEvent(let key, .chatMessage(let text)):
-            _ = key
+        case .peerEvent(_, .chatMessage(let text)):
             say("chat: \(text.logSafe)")
         default:
             break

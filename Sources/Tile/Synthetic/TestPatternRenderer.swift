@@ -63,6 +63,9 @@ public struct TestPatternRenderer: Sendable {
         let scale = max(1, min(width / 160, height / 120))
         let noiseHeight = Int(Double(height) * noiseFraction) & ~1
         let barsHeight = height - noiseHeight
+        let margin = 6 * scale
+        let lineHeight = 10 * scale
+        let panelHeight = margin + lineHeight * 3 + 14 * scale
 
         // Bars scroll left by 2 px per frame (one chroma sample, so colours stay crisp), wrapping around.
         let barWidth = max(2, (width / Self.bars.count) & ~1)
@@ -76,11 +79,12 @@ public struct TestPatternRenderer: Sendable {
             index += 1
         }
 
-        // A square bouncing between the edges of the bar area.
-        let side = max(2, (min(width, barsHeight) / 6) & ~1)
-        let travelX = max(1, width - side), travelY = max(1, barsHeight - side)
+        // A square bouncing between the text panel and the noise band, so nothing drawn later hides it.
+        let top = min(panelHeight, barsHeight)
+        let side = max(2, (min(width, barsHeight - top) / 4) & ~1)
+        let travelX = max(1, width - side), travelY = max(1, barsHeight - top - side)
         let step = content.frameNumber * Int64(3 * scale)
-        let squareX = Self.bounce(step, travelX) & ~1, squareY = Self.bounce(step * 2 / 3, travelY) & ~1
+        let squareX = Self.bounce(step, travelX) & ~1, squareY = (top + Self.bounce(step * 2 / 3, travelY)) & ~1
         canvas.fillRect(x: squareX, y: squareY, width: side, height: side,
                         YUVColor(y: 200, u: UInt8(truncatingIfNeeded: 60 + tint * 37), v: UInt8(truncatingIfNeeded: 190 - tint * 23)))
 
@@ -104,9 +108,6 @@ public struct TestPatternRenderer: Sendable {
         }
 
         // The text panel: label, name, clock and frame number, on a dark box so they read on any bar.
-        let margin = 6 * scale
-        let lineHeight = 10 * scale
-        let panelHeight = margin + lineHeight * 3 + 14 * scale
         canvas.fillRect(x: 0, y: 0, width: width, height: min(panelHeight, barsHeight), Self.panel)
         let textWidth = max(0, width - 2 * margin)
         canvas.draw(content.label.uppercased(), x: margin, y: margin, scale: scale, Self.accent, maxWidth: textWidth)
