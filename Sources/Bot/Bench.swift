@@ -126,14 +126,22 @@ struct BenchRun {
         }
 
         static func table(_ results: [Result]) -> String {
-            let header = ["N", "conn", "rec CPU s", "% core", "% core/part", "µs/pkt", "packets", "lost", "kdrops",
-                          "peak RSS MiB", "RSS/part MiB", "1st media ms med/max", "crowd % core"]
+            let header = ["N", "conn", "rec CPU s", "% core", "% core/part", "Δ% core/part", "µs/pkt", "packets", "lost",
+                          "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "crowd % core"]
+            // Marginal costs against the smallest N take out what the recorder spends with nobody there
+            // (its own tile, timers, the runtime's footprint).
+            let base = results.min { $0.participants < $1.participants }
             let rows = results.map { r in
-                [
+                let extra = Double(r.participants - (base?.participants ?? 0))
+                let marginalCPU = extra > 0 ? (r.cpuPercentOfOneCore - (base?.cpuPercentOfOneCore ?? 0)) / extra : nil
+                let marginalRSS = extra > 0 ? (r.peakRSSMiB - (base?.peakRSSMiB ?? 0)) / extra : nil
+                return [
                     "\(r.participants)", "\(r.connected)", String(format: "%.2f", r.recorderCPUSecondsWindow),
                     String(format: "%.1f", r.cpuPercentOfOneCore), String(format: "%.2f", r.cpuPercentPerParticipant),
+                    marginalCPU.map { String(format: "%.2f", $0) } ?? "-",
                     String(format: "%.1f", r.microsecondsPerPacket), "\(r.packetsReceived)", "\(r.packetsLost)",
                     "\(r.kernelDrops)", String(format: "%.1f", r.peakRSSMiB), String(format: "%.2f", r.rssPerParticipantMiB),
+                    marginalRSS.map { String(format: "%.2f", $0) } ?? "-",
                     "\(r.medianFirstMedia)/\(r.firstMediaMilliseconds.max() ?? -1)",
                     String(format: "%.1f", r.crowdCPUPercentOfOneCore),
                 ]
