@@ -29,6 +29,16 @@ actor Meeting {
         /// Whether the observer also sees every media packet (`check` reads keyframe headers); off by
         /// default because it is one call per packet.
         var observesMedia = false
+        // Synthetic participants (crowd, demo): what they send, what they share, whom they connect to.
+        /// What camera connections carry; nil: the bot's slate.
+        var tileSource: TileSourceFactory?
+        /// A "screen" to share right after joining (PROTOCOL.md, Screen sharing); nil shares nothing.
+        var screenSource: TileSourceFactory?
+        /// Whether to connect to a peer (by name) at all; nil: everyone, as a browser does. A crowd skips its
+        /// own members, so N synthetic senders cost N connections to the recorder rather than a full mesh.
+        var connectsTo: (@Sendable (String) -> Bool)?
+        /// Sees the size of every RTP packet received, for bitrate displays.
+        var packetTap: (@Sendable (ConnectionKey, Int) -> Void)?
     }
 
     struct NewsSettings: Sendable {
@@ -58,6 +68,8 @@ actor Meeting {
     private var control: AsyncStream<String>?
     private let tile = TileBroadcaster()
     private var scheduled: [Task<Void, Never>] = []
+    /// Sends our shared "screen" on own-screen connections, when `screenSource` is set.
+    private let screenTile = TileBroadcaster()
     private let clockOrigin: (monotonic: Timestamp, wall: Date)
     private var firstMediaLogged: Set<ConnectionKey> = []
 
@@ -87,8 +99,18 @@ actor Meeting {
         let destination = session.map { "recording to \($0.path)" } ?? "recording nothing"
         logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', \(destination)")
         writeManifest()
-        tile.start(botName: configuration.name, logger: logger)
-        defer { tile.stop() }
+        if let source = configuration.tileSource {
+            tile.start(logger: logger, makeSource: source)
+        } else {
+            tile.start(botName: configuration.name, logger: logger)
+        }
+        if let screen = configuration.screenSource {
+            screenTile.start(logger: logger, makeSource: screen)
+        }
+        defer {
+            tile.stop()
+            screenTile.stop()
+        }
         let (eventStream, continuation) = AsyncStream<(ConnectionKey, PeerEvent)>.makeStream()
         events = continuation
         let stop = StopSignal()
@@ -257,9 +279,17 @@ actor Meeting {
         }
     }
 
-    /// Our tile goes on camera connections only: a screen connection carries the sharer's display.
+    /// Our tile goes on camera connections only, our shared "screen" (synthetic participants) on our
+    /// own screen connections; a remote's screen connection carries the sharer's display.
     private var channels: [ConnectionKey: PeerConnectionChannel] = [:] {
-        didSet { tile.setTargets(channels.filter { $0.key.kind == .camera }.map(\.value)) }
+        didSet {
+            tile.setTargets(channels.filter { $0.key.kind == .camera }.map(\.value))
+            screenTile.setTargets(channels.filter { $0.key.kind == .ownScreen }.map(\.value))
+        }
+    }
+
+    private func broadcaster(for key: ConnectionKey) -> TileBroadcaster {
+        key.kind == .ownScreen ? screenTile : tile
     }
 
     private func connected(_ sender: SignallingSocket.Sender) async {
@@ -272,6 +302,7 @@ actor Meeting {
         }
         joinedAt = .now
         await perform([room.join()])
+        if configuration.screenSource != nil { await perform([room.startSharing()]) }
     }
 
     private func handle(frame text: String) async {
@@ -289,17 +320,20 @@ actor Meeting {
                 do { try await sender?.send(text) } catch { logger.error("signalling send failed: \(error)") }
             case .rejected(let reason):
                 logger.warning("\(reason)")
+            case .answerOffer(let key, let peer, _) where !(configuration.connectsTo?(peer) ?? true),
+                 .makeOffer(let key, let peer) where !(configuration.connectsTo?(peer) ?? true):
+                room.connectionClosed(key)
             case .answerOffer(let key, let peer, let sdp):
                 await open(key, peer: peer) { [certificate, wallClockAtZero] address, now in
                     try PeerConnection(answering: sdp, configuration: .init(
                         certificate: certificate, localAddress: address, cname: "engage-bot",
-                        sendsMedia: key.kind == .camera, unixNanosecondsAtZero: wallClockAtZero), at: now)
+                        sendsMedia: key.kind != .screen, unixNanosecondsAtZero: wallClockAtZero), at: now)
                 }
             case .makeOffer(let key, let peer):
                 await open(key, peer: peer) { [certificate, wallClockAtZero] address, now in
                     PeerConnection(offeringWith: .init(
                         certificate: certificate, localAddress: address, cname: "engage-bot",
-                        sendsMedia: key.kind == .camera, unixNanosecondsAtZero: wallClockAtZero), at: now)
+                        sendsMedia: key.kind != .screen, unixNanosecondsAtZero: wallClockAtZero), at: now)
                 }
             case .applyAnswer(let key, let sdp):
                 guard let channel = channels[key] else { continue }
@@ -324,10 +358,12 @@ actor Meeting {
             // packet instead of two. Everything else (and media, for observers that want it) comes here.
             let sink = MediaSink()
             let observesMedia = configuration.observesMedia
+            let packetTap = configuration.packetTap
             let channel = try await PeerConnectionChannel.open(
                 key: key, host: configuration.interface, group: group, logger: logger,
                 events: { key, event in
                     if case .rtp(let packet, let track, let at) = event {
+                        packetTap?(key, packet.payload.count)
                         sink.deliver(.packet(packet, track, at))
                         if !observesMedia { return }
                     }
@@ -372,7 +408,7 @@ actor Meeting {
         case .connected(let summary, let kinds):
             logger.info("\(key): connected (\(summary))")
             recordings[key]?.deliver(.expect(kinds))
-            tile.requestKeyframe()
+            broadcaster(for: key).requestKeyframe()
         case .trackStarted(let track):
             if let joinedAt, let opened = openedAt[key], firstMediaLogged.insert(key).inserted {
                 let now = ContinuousClock.now
@@ -386,7 +422,7 @@ actor Meeting {
         case .dropped(let reason):
             logger.warning("\(key): \(reason)")
         case .keyframeRequested:
-            tile.requestKeyframe()
+            broadcaster(for: key).requestKeyframe()
         case .remoteReport:
             break
         case .dataChannelOpened:

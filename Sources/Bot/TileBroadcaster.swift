@@ -4,6 +4,9 @@ import MeshIO
 import Synchronization
 import Tile
 
+/// Builds a participant's media source, starting its clock at the given time.
+typealias TileSourceFactory = @Sendable (Timestamp) throws -> any TileMediaSource
+
 /// Sends the bot's own tile (a slate saying the meeting is recorded, and silence) to every connection.
 ///
 /// Encoded once, sent to all: each frame goes to every connection that negotiated a codec we send,
@@ -16,20 +19,28 @@ final class TileBroadcaster: Sendable {
 
     func setTargets(_ channels: [PeerConnectionChannel]) { targets.withLock { $0 = channels } }
 
-    /// Starts the tile clock.
+    /// Starts the bot's slate.
     func start(botName: String, logger: Logger) {
+        start(logger: logger, makeSource: { start in
+            try BotTile(configuration: BotTileConfiguration(
+                botName: botName,
+                videoRTPTimestampOffset: Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) },
+                audioRTPTimestampOffset: Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) }),
+                        start: start)
+        })
+    }
+
+    /// Starts sending whatever `makeSource` builds (the slate, a synthetic participant's pattern, a replay).
+    func start(logger: Logger, makeSource: @escaping TileSourceFactory) {
         let running = Task { [self] in
-            let tile: BotTile
+            let tile: any TileMediaSource
             do {
-                tile = try BotTile(configuration: BotTileConfiguration(
-                    botName: botName,
-                    videoRTPTimestampOffset: Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) },
-                    audioRTPTimestampOffset: Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) }),
-                                   start: MonotonicClock.now())
+                tile = try makeSource(MonotonicClock.now())
             } catch {
                 logger.error("the bot's tile could not start, so no participant sees it: \(error)")
                 return
             }
+            // The source is built inside this task and never leaves it: one owner, as its contract asks.
             while !Task.isCancelled {
                 let wait = tile.nextDeadline.at - MonotonicClock.now()
                 if wait > .zero { try? await Task.sleep(for: wait) }

@@ -1,7 +1,9 @@
-/// Which of a participant's connections: its camera (with chat), or its screen share.
+/// Which of a participant's connections: its camera (with chat), its screen share, or our own screen
+/// share to it (only when we share, as a synthetic participant can).
 public enum ConnectionKind: String, Hashable, Sendable, Codable {
     case camera
     case screen
+    case ownScreen = "own-screen"
 }
 
 /// One connection of the mesh, named by the remote's signalling channel (unique per page load) and kind.
@@ -48,11 +50,21 @@ public struct RoomSession: Sendable {
         public var stage: Stage
     }
 
+    /// Whether we share a screen: then everyone gets a second connection carrying it (PROTOCOL.md, Screen sharing).
+    public private(set) var sharesScreen = false
+
     public init(me: String) { self.me = me }
 
     /// The first frame to send after the WebSocket opens.
     public func join() -> RoomAction {
         .send(SignallingCodec.encodeNewPeer(me: me, screenSharing: false))
+    }
+
+    /// Starts sharing a screen as the page does: `new-peer` again with `local_screen_sharing` true, after
+    /// which everyone present offers us a screen connection, and newcomers get a second offer from us.
+    public mutating func startSharing() -> RoomAction {
+        sharesScreen = true
+        return .send(SignallingCodec.encodeNewPeer(me: me, screenSharing: true))
     }
 
     public mutating func handle(frame text: String) -> [RoomAction] {
@@ -74,13 +86,20 @@ public struct RoomSession: Sendable {
                 return [.rejected("repeated new-peer for live connection \(key) of '\(peer.logSafe)' ignored")]
             }
             connections[key] = ConnectionRecord(peer: peer, role: .offerer, stage: .negotiating)
-            return [.makeOffer(key, peer: peer)]
+            var actions: [RoomAction] = [.makeOffer(key, peer: peer)]
+            // A sharer offers every newcomer its screen too (a sharer's own new-peer gets none: it has ours).
+            let ownScreen = ConnectionKey(remoteChannel: channel, kind: .ownScreen)
+            if sharesScreen, !screenSharing, connections[ownScreen] == nil {
+                connections[ownScreen] = ConnectionRecord(peer: peer, role: .offerer, stage: .negotiating)
+                actions.append(.makeOffer(ownScreen, peer: peer))
+            }
+            return actions
 
         case .offer(let peer, let channel, let sdp, let flags):
-            if flags.remote {
-                return [.rejected("offer from '\(peer.logSafe)' for a screen share of ours dropped: the bot shares none")]
+            if flags.remote && !sharesScreen {
+                return [.rejected("offer from '\(peer.logSafe)' for a screen share of ours dropped: we share none")]
             }
-            let key = ConnectionKey(remoteChannel: channel, kind: flags.local ? .screen : .camera)
+            let key = ConnectionKey(remoteChannel: channel, kind: flags.remote ? .ownScreen : flags.local ? .screen : .camera)
             if connections[key] != nil {
                 return [.rejected("second offer for live connection \(key) of '\(peer.logSafe)' dropped")]
             }
@@ -88,7 +107,8 @@ public struct RoomSession: Sendable {
             return [.answerOffer(key, peer: peer, sdp: sdp)]
 
         case .answer(let peer, let channel, let sdp, let flags):
-            let key = ConnectionKey(remoteChannel: channel, kind: flags.local ? .screen : .camera)
+            // Answer local = the answerer's screen; answer remote = our own screen; neither = the camera.
+            let key = ConnectionKey(remoteChannel: channel, kind: flags.local ? .screen : flags.remote ? .ownScreen : .camera)
             guard let record = connections[key], record.role == .offerer, record.stage == .awaitingAnswer else {
                 return [.rejected("answer from '\(peer.logSafe)' for no pending offer (\(key)) dropped")]
             }
@@ -104,8 +124,8 @@ public struct RoomSession: Sendable {
     public mutating func offerReady(_ key: ConnectionKey, sdp: String) -> [RoomAction] {
         guard connections[key]?.role == .offerer, connections[key]?.stage == .negotiating else { return [] }
         connections[key]?.stage = .awaitingAnswer
-        // Our flags as the offerer: we never share; for their screen, they are the sharer.
-        let flags = ScreenSharingFlags(local: false, remote: key.kind == .screen)
+        // Our flags as the offerer: local for our own screen; remote for theirs.
+        let flags = ScreenSharingFlags(local: key.kind == .ownScreen, remote: key.kind == .screen)
         return [.send(SignallingCodec.encodeDescription(
             me: me, type: .offer, sdp: sdp, receiverChannel: key.remoteChannel, flags: flags))]
     }
@@ -114,7 +134,7 @@ public struct RoomSession: Sendable {
     public mutating func answerReady(_ key: ConnectionKey, sdp: String) -> [RoomAction] {
         guard connections[key]?.role == .answerer, connections[key]?.stage == .negotiating else { return [] }
         connections[key]?.stage = .established
-        let offerFlags = ScreenSharingFlags(local: key.kind == .screen, remote: false)
+        let offerFlags = ScreenSharingFlags(local: key.kind == .screen, remote: key.kind == .ownScreen)
         return [.send(SignallingCodec.encodeDescription(
             me: me, type: .answer, sdp: sdp, receiverChannel: key.remoteChannel, flags: offerFlags.swapped))]
     }

@@ -1,0 +1,313 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOPosix
+import Recorder
+import RoomServer
+
+/// `engage-bot bench`: the recorder in a process of its own against a crowd process of N replaying
+/// participants on the embedded room, for several N; a table and a JSON file of what the recorder cost.
+///
+/// Not a test: timings depend on the machine and its load. Build with `-c release` before believing numbers.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the recorder against N replaying synthetic participants (CPU, memory, loss, join time)."
+    )
+
+    @Option(help: "Comma-separated participant counts.")
+    var counts = "1,10,25,50"
+
+    @Option(help: "Seconds of steady state measured per count, after everyone is connected.")
+    var seconds = 30.0
+
+    @Option(help: "Where the per-run folders, bench.json and bench.txt go.")
+    var output = "bench-results"
+
+    @Option(help: "Profile the recorder with perf at this count (default: the largest); 0: no profile.")
+    var profileAt: Int?
+
+    @Option(help: "Seconds of perf sampling, after the measured window.")
+    var profileSeconds = 10.0
+
+    @Option(help: "Log level of this process.")
+    var logLevel = "warning"
+
+    func run() async throws {
+        let logger = BotLogging.bootstrap(level: logLevel)
+        let participantCounts = counts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            .filter { $0 > 0 }
+        guard !participantCounts.isEmpty else { throw ValidationError("--counts needs positive integers, e.g. 1,10,25,50") }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let profiled = profileAt ?? participantCounts.max() ?? 0
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var results: [BenchRun.Result] = []
+        for count in participantCounts {
+            print("· N = \(count): starting")
+            let run = BenchRun(executable: executable, participants: count, seconds: seconds,
+                               folder: (output as NSString).appendingPathComponent("n-\(count)"),
+                               profileSeconds: count == profiled ? profileSeconds : 0)
+            let result = try await run.run(logger: logger)
+            results.append(result)
+            print("· N = \(count): \(result.summaryLine)")
+        }
+        let table = BenchRun.Result.table(results)
+        print(table)
+        for result in results where !result.stages.isEmpty {
+            print("\nCPU by stage at N = \(result.participants) (\(result.profileMethod)):")
+            for stage in result.stages { print("  \(stage.name): \(String(format: "%.1f", stage.percent)) %") }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = try encoder.encode(BenchReport(machine: BenchReport.machineDescription(), seconds: seconds, runs: results))
+        try json.write(to: URL(fileURLWithPath: (output as NSString).appendingPathComponent("bench.json")))
+        try table.write(toFile: (output as NSString).appendingPathComponent("bench.txt"), atomically: true, encoding: .utf8)
+        print("written: \(output)/bench.json, \(output)/bench.txt")
+    }
+}
+
+struct BenchReport: Codable {
+    var machine: String
+    var seconds: Double
+    var runs: [BenchRun.Result]
+
+    static func machineDescription() -> String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        return "\(cores) cores, \(model)"
+    }
+}
+
+/// One N: room, recorder process, crowd process, measurements, teardown.
+struct BenchRun {
+    let executable: String
+    let participants: Int
+    let seconds: Double
+    let folder: String
+    let profileSeconds: Double
+
+    struct Stage: Codable {
+        var name: String
+        var percent: Double
+    }
+
+    struct Result: Codable {
+        var participants: Int
+        var connected: Int
+        var windowSeconds: Double
+        var recorderCPUSecondsWindow: Double
+        var recorderUserSecondsWindow: Double
+        var recorderSystemSecondsWindow: Double
+        var recorderCPUSecondsTotal: Double
+        var cpuPercentOfOneCore: Double
+        var cpuPercentPerParticipant: Double
+        var packetsReceived: Int
+        var packetsLost: Int
+        var kernelDrops: Int
+        var microsecondsPerPacket: Double
+        var peakRSSMiB: Double
+        var rssPerParticipantMiB: Double
+        var firstMediaMilliseconds: [Int]
+        var crowdCPUPercentOfOneCore: Double
+        var stages: [Stage]
+        var profileMethod: String
+
+        var medianFirstMedia: Int {
+            let sorted = firstMediaMilliseconds.sorted()
+            return sorted.isEmpty ? -1 : sorted[sorted.count / 2]
+        }
+
+        var summaryLine: String {
+            "\(connected)/\(participants) connected, recorder \(String(format: "%.1f", cpuPercentOfOneCore)) % of a core, "
+                + "\(String(format: "%.1f", microsecondsPerPacket)) µs/packet, \(packetsLost) lost, \(kernelDrops) kernel drops, "
+                + "peak RSS \(String(format: "%.0f", peakRSSMiB)) MiB"
+        }
+
+        static func table(_ results: [Result]) -> String {
+            let header = ["N", "conn", "rec CPU s", "% core", "% core/part", "Δ% core/part", "µs/pkt", "packets", "lost",
+                          "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "crowd % core"]
+            // Marginal costs against the smallest N take out what the recorder spends with nobody there
+            // (its own tile, timers, the runtime's footprint).
+            let base = results.min { $0.participants < $1.participants }
+            let rows = results.map { r in
+                let extra = Double(r.participants - (base?.participants ?? 0))
+                let marginalCPU = extra > 0 ? (r.cpuPercentOfOneCore - (base?.cpuPercentOfOneCore ?? 0)) / extra : nil
+                let marginalRSS = extra > 0 ? (r.peakRSSMiB - (base?.peakRSSMiB ?? 0)) / extra : nil
+                return [
+                    "\(r.participants)", "\(r.connected)", String(format: "%.2f", r.recorderCPUSecondsWindow),
+                    String(format: "%.1f", r.cpuPercentOfOneCore), String(format: "%.2f", r.cpuPercentPerParticipant),
+                    marginalCPU.map { String(format: "%.2f", $0) } ?? "-",
+                    String(format: "%.1f", r.microsecondsPerPacket), "\(r.packetsReceived)", "\(r.packetsLost)",
+                    "\(r.kernelDrops)", String(format: "%.1f", r.peakRSSMiB), String(format: "%.2f", r.rssPerParticipantMiB),
+                    marginalRSS.map { String(format: "%.2f", $0) } ?? "-",
+                    "\(r.medianFirstMedia)/\(r.firstMediaMilliseconds.max() ?? -1)",
+                    String(format: "%.1f", r.crowdCPUPercentOfOneCore),
+                ]
+            }
+            return TextTable.render(header: header, rows: rows)
+        }
+    }
+
+    func run(logger: Logger) async throws -> Result {
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let server = try await RoomServer.start(
+            configuration: RoomServerConfiguration(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton,
+            logger: logger)
+        let url = "ws://127.0.0.1:\(server.port)/bench"
+        let recorderLog = (folder as NSString).appendingPathComponent("recorder.log")
+        let recorder = try BenchProcess.spawn(executable, ["join", url, "--name", "recorder", "--output", folder],
+                                              log: recorderLog)
+        try await Task.sleep(for: .milliseconds(1500))
+        let settle = 10.0 + Double(participants) * 0.3
+        let crowdSeconds = settle + seconds + profileSeconds + 15
+        let crowd = try BenchProcess.spawn(executable, [
+            "crowd", url, "--participants", "\(participants)", "--replay", "--no-chat",
+            "--seconds", "\(Int(crowdSeconds))", "--log-level", "notice",
+        ], log: (folder as NSString).appendingPathComponent("crowd.log"))
+
+        // Steady state starts once every participant's media reached the recorder (or the settle time ran out).
+        let settleEnd = ContinuousClock.now + .milliseconds(Int64(settle * 1000))
+        while ContinuousClock.now < settleEnd, firstMedia(recorderLog).count < participants {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        try await Task.sleep(for: .seconds(1))
+        let cpu0 = ProcFS.cpu(recorder.pid), crowd0 = ProcFS.cpu(crowd.pid)
+        let started = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        let cpu1 = ProcFS.cpu(recorder.pid), crowd1 = ProcFS.cpu(crowd.pid)
+        let window = (ContinuousClock.now - started).secondsValue
+
+        var stages: [Stage] = []
+        var method = "none"
+        if profileSeconds > 0 {
+            (stages, method) = await Profiler.profile(pid: recorder.pid, seconds: profileSeconds, folder: folder,
+                                                      userSeconds: cpu1.user - cpu0.user, systemSeconds: cpu1.system - cpu0.system)
+        }
+        let memory = ProcFS.memory(recorder.pid)
+        let drops = ProcFS.udpDrops(recorder.pid)
+        let total = ProcFS.cpu(recorder.pid)
+        recorder.interrupt()
+        await recorder.wait(timeout: .seconds(20))
+        crowd.interrupt()
+        await crowd.wait(timeout: .seconds(20))
+        try? await server.shutdown()
+
+        let counts = manifestCounts()
+        let windowCPU = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+        let media = firstMedia(recorderLog)
+        return Result(
+            participants: participants, connected: media.count, windowSeconds: window,
+            recorderCPUSecondsWindow: windowCPU, recorderUserSecondsWindow: cpu1.user - cpu0.user,
+            recorderSystemSecondsWindow: cpu1.system - cpu0.system, recorderCPUSecondsTotal: total.user + total.system,
+            cpuPercentOfOneCore: 100 * windowCPU / window, cpuPercentPerParticipant: 100 * windowCPU / window / Double(participants),
+            packetsReceived: counts.received, packetsLost: counts.lost, kernelDrops: drops,
+            microsecondsPerPacket: counts.received > 0 ? 1e6 * (total.user + total.system) / Double(counts.received) : 0,
+            peakRSSMiB: Double(memory.peakKilobytes) / 1024,
+            rssPerParticipantMiB: Double(memory.peakKilobytes) / 1024 / Double(participants),
+            firstMediaMilliseconds: media,
+            crowdCPUPercentOfOneCore: 100 * ((crowd1.user + crowd1.system) - (crowd0.user + crowd0.system)) / window,
+            stages: stages, profileMethod: method)
+    }
+
+    /// "first media packet X ms after the connection began", one per connection, from the recorder's log.
+    private func firstMedia(_ log: String) -> [Int] {
+        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "first media packet ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+    }
+
+    /// Packets received and lost (sequence gaps) over every track of the recorder's final manifest.
+    private func manifestCounts() -> (received: Int, lost: Int) {
+        var received = 0, lost = 0
+        let walker = FileManager.default.enumerator(atPath: folder)
+        while let entry = walker?.nextObject() as? String {
+            guard entry.hasSuffix("manifest.json") else { continue }
+            let path = (folder as NSString).appendingPathComponent(entry)
+            guard let data = FileManager.default.contents(atPath: path),
+                  let manifest = try? JSONDecoder().decode(Manifest.self, from: data) else { continue }
+            for track in manifest.connections.flatMap(\.tracks) {
+                received += track.packetsReceived
+                lost += track.packetsLost
+            }
+        }
+        return (received, lost)
+    }
+}
+
+/// A child process whose standard error (the bot's log) goes to a file.
+struct BenchProcess {
+    let process: Process
+    var pid: Int32 { process.processIdentifier }
+
+    static func spawn(_ executable: String, _ arguments: [String], log: String) throws -> BenchProcess {
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw ValidationError("cannot create the log file \(log)")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardError = handle
+        process.standardOutput = handle
+        try process.run()
+        return BenchProcess(process: process)
+    }
+
+    func interrupt() { if process.isRunning { process.interrupt() } }
+
+    /// Waits for the exit; kills the process if it overstays `timeout`.
+    func wait(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+}
+
+/// What Linux says about a process: CPU time, memory high-water mark, and its UDP sockets' drops.
+enum ProcFS {
+    static func cpu(_ pid: Int32) -> (user: Double, system: Double) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return (0, 0) }
+        // Fields after "(comm)": state is field 3, so utime (14) and stime (15) are at offsets 11 and 12.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return (0, 0) }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user / ticks, system / ticks)
+    }
+
+    static func memory(_ pid: Int32) -> (peakKilobytes: Int, currentKilobytes: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
+        func value(_ key: String) -> Int {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        return (value("VmHWM:"), value("VmRSS:"))
+    }
+
+    /// The drops column of /proc/net/udp{,6} summed over the sockets this process holds.
+    static func udpDrops(_ pid: Int32) -> Int {
+        let fdFolder = "/proc/\(pid)/fd"
+        var inodes: Set<Substring> = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: fdFolder)) ?? [] {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdFolder)/\(entry)"),
+                  target.hasPrefix("socket:[") else { continue }
+            inodes.insert(Substring(target.dropFirst(8).dropLast()))
+        }
+        var drops = 0
+        for table in ["/proc/net/udp", "/proc/net/udp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
+                guard fields.count >= 13, inodes.contains(fields[9]), let value = Int(fields[fields.count - 1]) else { continue }
+                drops += value
+            }
+        }
+        return drops
+    }
+}

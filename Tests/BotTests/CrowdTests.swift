@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// `engage-bot crowd --replay` against `engage-bot serve`, recorded by `engage-bot join`: three processes,
+/// as the benchmark runs them, on loopback.
+extension InteropTests {
+    @Suite struct CrowdTests {
+        /// A child process whose standard error is read as it comes, to learn what it says before it exits.
+        final class Running: @unchecked Sendable {
+            let process = Process()
+            private let lock = NSLock()
+            private var errorText = ""
+
+            init(_ arguments: [String]) throws {
+                process.executableURL = try Processes.botExecutable
+                process.arguments = arguments
+                let error = Pipe()
+                process.standardError = error
+                process.standardOutput = FileHandle.nullDevice
+                error.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                    let data = handle.availableData
+                    guard let self, !data.isEmpty else { return }
+                    lock.withLock { errorText += String(decoding: data, as: UTF8.self) }
+                }
+                try process.run()
+            }
+
+            var log: String { lock.withLock { errorText } }
+
+            /// Waits until the log matches `pattern` and returns the first capture group.
+            func await(_ pattern: String, timeout: TimeInterval) throws -> String {
+                let regex = try NSRegularExpression(pattern: pattern)
+                let deadline = Date().addingTimeInterval(timeout)
+                while Date() < deadline {
+                    let text = log
+                    if let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                       let range = Range(match.range(at: 1), in: text) {
+                        return String(text[range])
+                    }
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+                throw TestFailure("no /\(pattern)/ within \(timeout) s in:\n\(log.suffix(2000))")
+            }
+
+            /// Waits until `text` occurs `count` times in the log.
+            func await(_ text: String, count: Int, timeout: TimeInterval) throws {
+                let deadline = Date().addingTimeInterval(timeout)
+                while Date() < deadline {
+                    if log.components(separatedBy: text).count - 1 >= count { return }
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+                throw TestFailure("'\(text)' not seen \(count) times within \(timeout) s in:\n\(log.suffix(2000))")
+            }
+
+            func stop() {
+                if process.isRunning { process.interrupt() }
+                let deadline = Date().addingTimeInterval(10)
+                while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+                if process.isRunning { process.terminate() }
+            }
+        }
+
+        @Test func replayingCrowdIsRecordedWholeAndDecodesClean() throws {
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("engage-crowd-\(UUID().uuidString.prefix(8))")
+            let server = try Running(["serve", "--port", "0"])
+            defer { server.stop() }
+            let port = try server.await(#"url=http://127\.0\.0\.1:(\d+)/"#, timeout: 10)
+            let url = "ws://127.0.0.1:\(port)/crowd-test"
+            let recorder = try Running(["join", url, "--name", "recorder", "--output", output.path])
+            defer { recorder.stop() }
+            _ = try recorder.await("(signalling connected)", timeout: 10)
+            let crowd = try Running(["crowd", url, "--participants", "3", "--replay", "--seconds", "20", "--log-level", "info"])
+            defer { crowd.stop() }
+            // Three connections, then a few seconds of media, which crosses the 6 s clip's loop at least once.
+            try recorder.await("receiving video vp8", count: 3, timeout: 20)
+            Thread.sleep(forTimeInterval: 7)
+            recorder.stop()
+            crowd.stop()
+            #expect(recorder.process.terminationStatus == 0, "recorder: \(recorder.log.suffix(2000))")
+
+            let walker = FileManager.default.enumerator(at: output, includingPropertiesForKeys: nil)
+            var files: [URL] = []
+            while let entry = walker?.nextObject() as? URL {
+                if entry.pathExtension == "webm" { files.append(entry) }
+            }
+            #expect(files.map(\.lastPathComponent).sorted() == ["synthetic-1.webm", "synthetic-2.webm", "synthetic-3.webm"])
+            for file in files {
+                let probe = try MediaProbe.probe(file)
+                #expect(probe.decodeErrors.isEmpty, "\(file.lastPathComponent): \(probe.decodeErrors)")
+                #expect(probe.stream("video")?.width == 640 && probe.stream("video")?.height == 480)
+                #expect((probe.stream("video")?.seconds ?? 0) > 6, "\(file.lastPathComponent) shorter than one loop")
+                #expect(probe.stream("audio")?.codec == "opus")
+            }
+            // The crowd connects to the recorder only, not among itself: one description sent per participant.
+            let descriptions = crowd.log.split(separator: "\n").filter { $0.contains("description") && $0.contains("sending") }
+            #expect(descriptions.count == 3, "crowd connections: \(descriptions)")
+        }
+    }
+}
