@@ -23,7 +23,7 @@ public struct ParticipantRecorder: Sendable {
     /// How long frames may wait for the first keyframe before the file starts with a guessed size.
     public static let keyframeWaitLimit: Duration = .seconds(20)
     /// Frames are held this long so both tracks can be written in timestamp order.
-    public static let interleaveHoldbackMilliseconds: Int64 = 300
+    public static let interleaveHoldbackMilliseconds: Int64 = 500
     /// WebRTC video has a variable frame rate, so no true DefaultDuration exists. Without one, ffmpeg
     /// guesses a constant rate from the first frames (15000/1001, say) and, decoding with that tick,
     /// reports two jittered frames that round to the same tick as non-monotonic. Declaring 60 fps makes

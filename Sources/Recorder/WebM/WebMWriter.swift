@@ -150,6 +150,12 @@ public struct WebMWriter: Sendable {
         return out.bytes
     }
 
+    /// The smallest distance between two blocks of a track, in milliseconds: its DefaultDuration, else 1.
+    static func minimumStep(_ track: WebMTrackDescription) -> Int64 {
+        guard let duration = track.defaultDurationNanoseconds, duration > 0 else { return 1 }
+        return Int64((duration + 999_999) / 1_000_000)
+    }
+
     /// The bytes to append for one frame: possibly the header, possibly a new Cluster, then one SimpleBlock.
     /// `keyframe` matters for video only; every Opus packet decodes on its own, so audio blocks are always keyframes.
     public mutating func append(
@@ -164,8 +170,11 @@ public struct WebMWriter: Sendable {
             timestamp = 0
             statistics.negativeClamped += 1
         }
-        if let last = lastTimestamp[track], timestamp < last {
-            timestamp = last
+        // Two blocks of one track never share a timestamp: demuxers then see equal DTS, and a video track
+        // keeps at least its declared frame duration between blocks (see `ParticipantRecorder`).
+        let step = Self.minimumStep(description)
+        if let last = lastTimestamp[track], timestamp < last + step {
+            timestamp = last + step
             statistics.outOfOrderClamped += 1
         }
 
@@ -182,6 +191,7 @@ public struct WebMWriter: Sendable {
         if timestamp < start {
             timestamp = start
             statistics.beforeClusterClamped += 1
+            if let last = lastTimestamp[track], timestamp < last + step { timestamp = last + step }
         }
         lastTimestamp[track] = timestamp
 

@@ -97,6 +97,20 @@ import Testing
         #expect(writer.statistics.beforeClusterClamped == 0)
     }
 
+    @Test func videoBlocksKeepTheirDeclaredDurationApartEvenWhenClamped() throws {
+        var video = WebMTrackDescription.video(number: Self.video, codec: .vp8, width: 320, height: 240)
+        video.defaultDurationNanoseconds = 1_000_000_000 / 60
+        var writer = try WebMWriter(tracks: [video, .opus(number: Self.audio)], writingApp: "tests")
+        var bytes = writer.header()
+        bytes += try writer.append(frame: [0], track: Self.video, timestampMilliseconds: 0, keyframe: true)
+        bytes += try writer.append(frame: [1], track: Self.audio, timestampMilliseconds: 1500, keyframe: true)
+        // Two video frames that arrive late, behind the cluster the audio opened: both clamped, 17 ms apart.
+        bytes += try writer.append(frame: [2], track: Self.video, timestampMilliseconds: 1000, keyframe: false)
+        bytes += try writer.append(frame: [3], track: Self.video, timestampMilliseconds: 1010, keyframe: false)
+        let times = try WebMWalk(bytes).timestamps(track: Self.video)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= 17 }, "video timestamps \(times)")
+    }
+
     @Test func lateAndEarlyTimestampsAreClampedAndCounted() throws {
         var writer = try Self.makeWriter()
         var bytes = writer.header()
@@ -107,7 +121,8 @@ import Testing
         // Far behind the new cluster (beyond the lookback), so it lands on the cluster's start.
         bytes += try writer.append(frame: [4], track: Self.audio, timestampMilliseconds: 1200, keyframe: true)
         let walk = try WebMWalk(bytes)
-        #expect(walk.timestamps(track: Self.audio) == [0, 100, 100, 1750])
+        // The late frame lands just after its predecessor: no two blocks of a track share a timestamp.
+        #expect(walk.timestamps(track: Self.audio) == [0, 100, 101, 1750])
         #expect(walk.clusters.map(\.timestamp) == [0, 1750])
         #expect(writer.statistics.negativeClamped == 1)
         #expect(writer.statistics.outOfOrderClamped == 1)
