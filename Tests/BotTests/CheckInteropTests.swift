@@ -37,18 +37,11 @@ struct CheckRun: Sendable {
 
     /// run_meeting.py with `check` as the bot; its reports land in the run's folder.
     static func inMeeting(_ arguments: [String], check: String, prepare: (URL) throws -> Void = { _ in }) throws -> CheckRun {
-        let directory = try temporaryDirectory()
-        try prepare(directory)
-        let bot = try Processes.botExecutable.path
-        let command = "\(bot) check {ws_url} --json {out_dir}/check.json --junit {out_dir}/check.xml \(check)"
-        let runner = Processes.packageRoot.appendingPathComponent("Tests/Interop/run_meeting.py").path
-        let run = try Processes.run("/usr/bin/env", ["python3", runner, "--out", directory.path,
-                                                     "--bot-command", command] + arguments)
-        guard run.status == 0 else {
-            throw TestFailure("run_meeting.py exited \(run.status): \(run.standardError.suffix(2000))")
-        }
-        let data = try Data(contentsOf: directory.appendingPathComponent("result.json"))
-        let result = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        let meeting = try InteropMeeting.run(
+            arguments, subcommand: "check {ws_url} --json {out_dir}/check.json --junit {out_dir}/check.xml \(check)",
+            prepare: prepare)
+        let directory = meeting.directory
+        let result = meeting.result
         let botInfo = result["bot"] as? [String: Any]
         let exitCode = botInfo?["exited_by_itself"] as? Bool == true ? botInfo?["exit_code"] as? Int : nil
         let read = { (name: String) in try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) }

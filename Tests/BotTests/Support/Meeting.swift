@@ -8,14 +8,20 @@ struct InteropMeeting {
 
     /// - Parameter botPrefix: words before the bot's path, e.g. `timeout -s KILL 10` to kill it mid-meeting.
     static func run(_ arguments: [String], botArguments: String = "", botPrefix: String = "") throws -> InteropMeeting {
+        try run(arguments, subcommand: "join {ws_url} --name recorder --output {out_dir} \(botArguments)", botPrefix: botPrefix)
+    }
+
+    /// Runs the meeting with `engage-bot SUBCOMMAND` as its bot; `prepare` may put files in the run's folder first.
+    static func run(_ arguments: [String], subcommand: String, botPrefix: String = "",
+                    prepare: (URL) throws -> Void = { _ in }) throws -> InteropMeeting {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("engage-interop-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try prepare(directory)
         let bot = try Processes.botExecutable.path
-        let command = "\(botPrefix) \(bot) join {ws_url} --name recorder --output {out_dir} \(botArguments)"
         let runner = Processes.packageRoot.appendingPathComponent("Tests/Interop/run_meeting.py").path
         let run = try Processes.run("/usr/bin/env", ["python3", runner, "--out", directory.path,
-                                                     "--bot-command", command] + arguments)
+                                                     "--bot-command", "\(botPrefix) \(bot) \(subcommand)"] + arguments)
         guard run.status == 0 else {
             throw TestFailure("run_meeting.py exited \(run.status): \(run.standardError.suffix(2000))")
         }
