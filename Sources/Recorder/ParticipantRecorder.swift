@@ -79,7 +79,7 @@ public struct ParticipantRecorder: Sendable {
     private var sawAudioPacket = false
     /// The kinds the negotiation lets the peer send; both get a track even before their first packet.
     private var expectedKinds: Set<MediaTrack.Kind>?
-    /// Frames in arrival order per track, before the header and in the interleaving holdback.
+    /// Frames in timestamp order, before the header and in the interleaving holdback.
     private var pending: [PendingFrame] = []
     private var newestMilliseconds: Int64 = .min
     public private(set) var framesDroppedWithoutTrack = 0
@@ -181,9 +181,12 @@ public struct ParticipantRecorder: Sendable {
         }
         if isVideo && videoCodec == nil { videoCodec = state.track.codec == .vp9 ? .vp9 : .vp8 }
         tracks[ssrc] = state
-        pending.append(PendingFrame(
+        // Kept in timestamp order as frames come (nearly in order already), so flushing never sorts.
+        var index = pending.endIndex
+        while index > pending.startIndex, pending[index - 1].milliseconds > milliseconds { index -= 1 }
+        pending.insert(PendingFrame(
             trackNumber: isVideo ? ParticipantRecorder.videoTrackNumber : ParticipantRecorder.audioTrackNumber,
-            milliseconds: milliseconds, keyframe: frame.isKeyframe || !isVideo, data: frame.data, ssrc: ssrc))
+            milliseconds: milliseconds, keyframe: frame.isKeyframe || !isVideo, data: frame.data, ssrc: ssrc), at: index)
         newestMilliseconds = max(newestMilliseconds, milliseconds)
     }
 
@@ -238,7 +241,6 @@ public struct ParticipantRecorder: Sendable {
 
     private mutating func flush(upTo limit: Int64, into outputs: inout [Output]) {
         guard writer != nil, !pending.isEmpty else { return }
-        pending.sort { $0.milliseconds < $1.milliseconds }
         var released = 0
         for frame in pending {
             guard frame.milliseconds <= limit else { break }
