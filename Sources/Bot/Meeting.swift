@@ -367,6 +367,9 @@ actor Meeting {
                         sink.deliver(.packet(packet, track, at))
                         if !observesMedia { return }
                     }
+                    if case .senderReport(let ssrc, let ntpTime, let rtpTimestamp) = event {
+                        sink.deliver(.senderReport(ssrc: ssrc, ntpTime: ntpTime, rtpTimestamp: rtpTimestamp))
+                    }
                     events.yield((key, event))
                 }, makeConnection: make)
             channels[key] = channel
@@ -374,9 +377,9 @@ actor Meeting {
             var files: [String] = []
             if let session {
                 let recording = RecordingTask(
-                    key: key, peer: peer, session: session, logger: logger,
+                    key: key, peer: peer, session: session, timeline: timeline, logger: logger,
                     requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } },
-                    report: { [self] statistics in await recordingReported(key, statistics) })
+                    report: { [self] statistics, placement in await recordingReported(key, statistics, placement) })
                 recordings[key] = recording
                 sink.attach(recording)
                 files.append(recording.fileName)
@@ -423,7 +426,7 @@ actor Meeting {
             logger.warning("\(key): \(reason)")
         case .keyframeRequested:
             broadcaster(for: key).requestKeyframe()
-        case .remoteReport:
+        case .remoteReport, .senderReport:
             break
         case .dataChannelOpened:
             guard key.kind == .camera else { return }
@@ -472,14 +475,25 @@ actor Meeting {
     }
 
     /// Unix time at monotonic zero, for the wall-clock fields of RTCP sender reports.
+    /// The session's clock: every file states where it starts on it.
+    private nonisolated var timeline: MeetingTimeline {
+        MeetingTimeline(origin: clockOrigin.monotonic,
+                        unixNanosecondsAtOrigin: Int64(clockOrigin.wall.timeIntervalSince1970 * 1e9))
+    }
+
     private nonisolated var wallClockAtZero: Int64 {
         Int64(clockOrigin.wall.timeIntervalSince1970 * 1e9) - clockOrigin.monotonic.nanoseconds
     }
 
-    private func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics]) {
+    private func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics],
+                                   _ placement: ParticipantRecorder.Placement?) {
         let origin = clockOrigin
         manifest.update(connection: key.description, statistics: statistics) { timestamp in
             Meeting.iso(origin.wall.addingTimeInterval((timestamp - origin.monotonic).secondsValue))
+        }
+        if let placement {
+            manifest.place(connection: key.description, timelineOffsetMilliseconds: placement.timelineOffsetMilliseconds,
+                           fileStartedAt: Meeting.iso(Date(timeIntervalSince1970: Double(placement.startUnixMilliseconds) / 1000)))
         }
         writeManifest()
     }

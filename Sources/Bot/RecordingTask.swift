@@ -9,6 +9,8 @@ import Synchronization
 final class RecordingTask: Sendable {
     enum Input: Sendable {
         case packet(RTPPacket, MediaTrack, Timestamp)
+        /// An RTCP sender report: ties the SSRC's RTP clock to the sender's capture clock (lip sync).
+        case senderReport(ssrc: UInt32, ntpTime: NTPTime, rtpTimestamp: UInt32)
         case tick(Timestamp)
         /// The media kinds the connection negotiated.
         case expect(Set<MediaTrack.Kind>)
@@ -22,16 +24,17 @@ final class RecordingTask: Sendable {
     var fileName: String { (path as NSString).lastPathComponent }
 
     /// - Parameter report: receives the recorder's per-track statistics every few seconds and at the end.
-    init(key: ConnectionKey, peer: String, session: SessionFolder, logger: Logger,
+    /// - Parameter timeline: the session's clock, on which the file states where it starts.
+    init(key: ConnectionKey, peer: String, session: SessionFolder, timeline: MeetingTimeline, logger: Logger,
          requestKeyframe: @escaping @Sendable (UInt32) -> Void,
-         report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics]) async -> Void) {
+         report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics], ParticipantRecorder.Placement?) async -> Void) {
         let (stream, continuation) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
         inputs = continuation
         let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
         self.path = path
         task = Task {
             let file = AppendOnlyFile(path: path)
-            var recorder = ParticipantRecorder(writingApp: "EngageBot")
+            var recorder = ParticipantRecorder(writingApp: "EngageBot", timeline: timeline)
             var failed = false
             func apply(_ outputs: [ParticipantRecorder.Output]) {
                 for output in outputs {
@@ -58,18 +61,20 @@ final class RecordingTask: Sendable {
                     apply(recorder.push(packet, track: track, at: at))
                 case .expect(let kinds):
                     recorder.expect(kinds)
+                case .senderReport(let ssrc, let ntpTime, let rtpTimestamp):
+                    recorder.senderReport(ssrc: ssrc, ntp: ntpTime, rtpTimestamp: rtpTimestamp)
                 case .tick(let at):
                     lastTime = at
                     apply(recorder.advance(to: at))
                     if at - lastReport >= RecordingTask.reportInterval {
                         lastReport = at
-                        await report(recorder.trackStatistics)
+                        await report(recorder.trackStatistics, recorder.placement)
                     }
                 }
             }
             apply(recorder.finish(at: lastTime))
             file.close()
-            await report(recorder.trackStatistics)
+            await report(recorder.trackStatistics, recorder.placement)
             if file.bytesWritten > 0 {
                 logger.info("recording finalized: \(path) (\(recorder.summary))")
             } else {

@@ -44,6 +44,11 @@ public struct Manifest: Codable, Sendable, Equatable {
         public var endReason: String?
         /// File names inside the session folder.
         public var files: [String]
+        /// Where the file's zero lies on the session's timeline: milliseconds after `Manifest.startedAt`
+        /// (docs/timeline.md). Files laid side by side by these offsets show the same instant together.
+        public var timelineOffsetMilliseconds: Int64?
+        /// Wall-clock time of the file's zero, as its WebM DateUTC says.
+        public var fileStartedAt: String?
         public var tracks: [Track]
 
         public init(id: String, participant: String, kind: String, role: String, startedAt: String, files: [String]) {
@@ -74,6 +79,13 @@ public struct Manifest: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? Array(encoder.encode(self))) ?? []
+    }
+
+    /// Records where a connection's file starts on the session's timeline.
+    public mutating func place(connection id: String, timelineOffsetMilliseconds: Int64, fileStartedAt: String) {
+        guard let index = connections.firstIndex(where: { $0.id == id }) else { return }
+        connections[index].timelineOffsetMilliseconds = timelineOffsetMilliseconds
+        connections[index].fileStartedAt = fileStartedAt
     }
 
     /// Folds a recorder's per-track statistics into the connection's track list.

@@ -2,12 +2,15 @@ import Mesh
 
 /// Everything one connection sends, turned into the bytes of one WebM file, sans-IO.
 ///
-/// Packets go through a jitter buffer per SSRC, come out as whole frames, and are placed on one
-/// timeline: each track is anchored at the arrival of its first frame, then advances by its RTP
-/// clock. The file header needs the video size, which only a keyframe tells, so frames wait
-/// (bounded) for the first keyframe; a stream with no video at all starts audio-only after
-/// `videoGrace`. Frames from both tracks are interleaved in timestamp order with a short holdback,
-/// so a late video frame is never written behind an audio frame of a newer cluster.
+/// Packets go through a jitter buffer per SSRC and come out as whole frames. `LipSync` places each
+/// frame on the receiver's clock as it was captured (from the sender's RTCP sender reports, by arrival
+/// until they come), so audio and video of one sender line up; the file's zero is a point on the
+/// session's `MeetingTimeline`, which the manifest and DateUTC state (docs/timeline.md). Frames are
+/// held at the start until every stream has a sender report (bounded by `senderReportWait`), so the
+/// first seconds are in sync too. The file header needs the video size, which only a keyframe tells,
+/// so frames wait (bounded) for the first keyframe; a stream with no video at all starts audio-only
+/// after `videoGrace`. Frames from both tracks are interleaved in timestamp order with a short
+/// holdback, so a late video frame is never written behind an audio frame of a newer cluster.
 public struct ParticipantRecorder: Sendable {
     public enum Output: Equatable, Sendable {
         /// Append these bytes to the file.
@@ -22,6 +25,15 @@ public struct ParticipantRecorder: Sendable {
     public static let undeclaredKindsWait: Duration = .seconds(1)
     /// How long frames may wait for the first keyframe before the file starts with a guessed size.
     public static let keyframeWaitLimit: Duration = .seconds(20)
+    /// How long the first frames wait for every stream's first sender report. Chromium sends its first
+    /// audio report about 2.5 s after it starts sending (video ~0.5 s), aiortc within 1.5 s.
+    public static let senderReportWait: Duration = .seconds(3)
+    /// Frames held for placement at most, whatever the wait: about 3 s of 60 fps video plus audio.
+    static let unplacedLimit = 400
+    /// Opus encoders delay their output by their lookahead: 312 samples at 48 kHz (6.5 ms) in libopus,
+    /// which every browser uses. Declared as pre-skip and CodecDelay so decoders trim it and sound lines
+    /// up with pictures.
+    public static let opusPreSkip: UInt16 = 312
     /// Frames are held this long so both tracks can be written in timestamp order.
     public static let interleaveHoldbackMilliseconds: Int64 = 500
     /// WebRTC video has a variable frame rate, so no true DefaultDuration exists. Without one, ffmpeg
@@ -51,11 +63,13 @@ public struct ParticipantRecorder: Sendable {
     private struct TrackState: Sendable {
         var track: MediaTrack
         var jitter: JitterBuffer
-        var anchorMilliseconds: Int64?
-        var baseRTP: Int64 = 0
-        var lastRTP: Int64 = 0
         var lastMilliseconds: Int64?
         var statistics: TrackStatistics
+    }
+
+    private struct UnplacedFrame: Sendable {
+        var frame: MediaFrame
+        var ssrc: UInt32
     }
 
     private struct PendingFrame: Sendable {
@@ -67,9 +81,14 @@ public struct ParticipantRecorder: Sendable {
     }
 
     private let writingApp: String
-    private let dateUnixMilliseconds: Int64?
+    private let timeline: MeetingTimeline?
     private var tracks: [UInt32: TrackState] = [:]
     private var origin: Timestamp?
+    private var lipSync = LipSync()
+    /// Frames waiting for the sender reports that place them; empty once placing has begun.
+    private var unplaced: [UnplacedFrame] = []
+    /// The file's zero on the receiver's clock; set when placing begins.
+    public private(set) var fileOrigin: Timestamp?
     private var writer: WebMWriter?
     private var hasVideoTrack = false
     private var hasAudioTrack = false
@@ -85,9 +104,32 @@ public struct ParticipantRecorder: Sendable {
     public private(set) var framesDroppedWithoutTrack = 0
     public private(set) var bytesWritten = 0
 
-    public init(writingApp: String, dateUnixMilliseconds: Int64? = nil) {
+    /// - Parameter timeline: the session's clock; files then carry DateUTC and state their offset on it.
+    public init(writingApp: String, timeline: MeetingTimeline? = nil) {
         self.writingApp = writingApp
-        self.dateUnixMilliseconds = dateUnixMilliseconds
+        self.timeline = timeline
+    }
+
+    /// Where a file's zero lies on the session's timeline.
+    public struct Placement: Sendable, Equatable {
+        /// Milliseconds from the session's start (the manifest's `startedAt`) to the file's zero.
+        public var timelineOffsetMilliseconds: Int64
+        /// Wall-clock time of the file's zero (its DateUTC), in milliseconds since the Unix epoch.
+        public var startUnixMilliseconds: Int64
+    }
+
+    /// Nil until the file's zero is known (placing has begun), or without a session timeline.
+    public var placement: Placement? {
+        guard let timeline, let fileOrigin else { return nil }
+        return Placement(timelineOffsetMilliseconds: timeline.milliseconds(at: fileOrigin),
+                         startUnixMilliseconds: timeline.unixMilliseconds(at: fileOrigin))
+    }
+
+    public var lipSyncStatistics: LipSync.Statistics { lipSync.statistics }
+
+    /// An RTCP sender report from the connection: ties that SSRC's RTP clock to the sender's capture clock.
+    public mutating func senderReport(ssrc: UInt32, ntp: NTPTime, rtpTimestamp: UInt32) {
+        lipSync.senderReport(ssrc: ssrc, ntp: ntp, rtpTimestamp: rtpTimestamp)
     }
 
     /// What the connection negotiated; the file then declares these tracks from the start.
@@ -111,6 +153,7 @@ public struct ParticipantRecorder: Sendable {
             let jitter = JitterBuffer(depacketizer: depacketizer, configuration: track.kind == .video ? .video : .audio)
             tracks[packet.ssrc] = TrackState(track: track, jitter: jitter,
                                              statistics: TrackStatistics(track: track, jitter: jitter.statistics))
+            lipSync.addTrack(ssrc: packet.ssrc, clockRate: track.clockRate)
         }
         tracks[packet.ssrc]?.jitter.push(packet, at: now)
         if tracks[packet.ssrc]?.statistics.firstPacketAt == nil {
@@ -135,6 +178,7 @@ public struct ParticipantRecorder: Sendable {
             }
             if let statistics = tracks[ssrc]?.jitter.statistics { tracks[ssrc]?.statistics.jitter = statistics }
         }
+        startPlacingIfReady(at: now)
         startFileIfReady(at: now, into: &outputs)
         let (holdbackLimit, overflow) = newestMilliseconds.subtractingReportingOverflow(ParticipantRecorder.interleaveHoldbackMilliseconds)
         flush(upTo: overflow ? .min : holdbackLimit, into: &outputs)
@@ -144,6 +188,7 @@ public struct ParticipantRecorder: Sendable {
     /// Writes everything still held; the file then ends on a complete cluster.
     public mutating func finish(at now: Timestamp) -> [Output] {
         var outputs = advance(to: now)
+        if fileOrigin == nil && !unplaced.isEmpty { startPlacing() }
         if writer == nil && !pending.isEmpty { startFile(into: &outputs) }
         flush(upTo: .max, into: &outputs)
         return outputs.filter { if case .write = $0 { return true } else { return false } }
@@ -158,23 +203,55 @@ public struct ParticipantRecorder: Sendable {
     }
 
     private mutating func accept(_ frame: MediaFrame, ssrc: UInt32) {
-        guard var state = tracks[ssrc], let origin else { return }
-        let rtp = Int64(frame.rtpTimestamp)
-        if state.anchorMilliseconds == nil {
-            state.anchorMilliseconds = (frame.receivedAt - origin).nanoseconds / 1_000_000
-            state.baseRTP = rtp
-            state.lastRTP = rtp
+        guard tracks[ssrc] != nil, origin != nil else { return }
+        guard let fileOrigin else {
+            lipSync.observe(ssrc: ssrc, rtpTimestamp: frame.rtpTimestamp, receivedAt: frame.receivedAt)
+            unplaced.append(UnplacedFrame(frame: frame, ssrc: ssrc))
+            if unplaced.count >= ParticipantRecorder.unplacedLimit { startPlacing() }
+            return
         }
-        // Unwrap the 32-bit RTP clock against the previous frame of this track.
-        let step = Int64(Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: rtp) &- UInt32(truncatingIfNeeded: state.lastRTP)))
-        state.lastRTP += step
-        let elapsed = (state.lastRTP - state.baseRTP) * 1000 / Int64(max(state.track.clockRate, 1))
-        var milliseconds = (state.anchorMilliseconds ?? 0) + elapsed
-        let isVideo = state.track.kind == .video
-        if isVideo, let last = state.lastMilliseconds {
-            milliseconds = max(milliseconds, last + ParticipantRecorder.minimumVideoSpacingMilliseconds)
+        let position = lipSync.place(ssrc: ssrc, rtpTimestamp: frame.rtpTimestamp, receivedAt: frame.receivedAt)
+        hold(frame, ssrc: ssrc, milliseconds: (position - fileOrigin).nanoseconds / 1_000_000)
+    }
+
+    /// Placing begins once every stream that sends (and every kind the negotiation announced) has a
+    /// sender report, or when waiting longer would hold the start of the recording back too far.
+    private mutating func startPlacingIfReady(at now: Timestamp) {
+        guard fileOrigin == nil, !unplaced.isEmpty, let origin else { return }
+        let reported = tracks.filter { lipSync.hasSenderReport(ssrc: $0.key) }
+        let everyStreamReported = reported.count == tracks.count
+        let reportedKinds = Set(reported.values.map { $0.track.kind })
+        let everyKindReported = expectedKinds.map { $0.isSubset(of: reportedKinds) } ?? true
+        if (everyStreamReported && everyKindReported) || now - origin >= ParticipantRecorder.senderReportWait {
+            startPlacing()
         }
+    }
+
+    /// Places the frames held so far; the file's zero is the earliest of them (or the first arrival).
+    private mutating func startPlacing() {
+        guard fileOrigin == nil, let origin else { return }
+        let held = unplaced
+        unplaced = []
+        var positions: [Timestamp] = []
+        positions.reserveCapacity(held.count)
+        for entry in held {
+            positions.append(lipSync.place(ssrc: entry.ssrc, rtpTimestamp: entry.frame.rtpTimestamp,
+                                           receivedAt: entry.frame.receivedAt))
+        }
+        let zero = min(origin, positions.min() ?? origin)
+        fileOrigin = zero
+        for (entry, position) in zip(held, positions) {
+            hold(entry.frame, ssrc: entry.ssrc, milliseconds: (position - zero).nanoseconds / 1_000_000)
+        }
+    }
+
+    private mutating func hold(_ frame: MediaFrame, ssrc: UInt32, milliseconds placed: Int64) {
+        guard var state = tracks[ssrc] else { return }
+        var milliseconds = placed
+        // Two blocks of one track never share a timestamp: demuxers would see equal DTS.
+        if let last = state.lastMilliseconds, milliseconds <= last { milliseconds = last &+ 1 }
         state.lastMilliseconds = milliseconds
+        let isVideo = state.track.kind == .video
         if isVideo, frame.isKeyframe, videoSize == nil, let width = frame.width, let height = frame.height {
             videoSize = (width, height)
             videoCodec = state.track.codec == .vp9 ? .vp9 : .vp8
@@ -220,11 +297,11 @@ public struct ParticipantRecorder: Sendable {
             hasVideoTrack = true
         }
         if sawAudioPacket || expectedKinds?.contains(.audio) == true {
-            descriptions.append(.opus(number: ParticipantRecorder.audioTrackNumber))
+            descriptions.append(.opus(number: ParticipantRecorder.audioTrackNumber, preSkip: ParticipantRecorder.opusPreSkip))
             hasAudioTrack = true
         }
         guard var newWriter = try? WebMWriter(tracks: descriptions, writingApp: writingApp,
-                                              dateUnixMilliseconds: dateUnixMilliseconds) else { return }
+                                              dateUnixMilliseconds: placement?.startUnixMilliseconds) else { return }
         emit(newWriter.header(), into: &outputs)
         writer = newWriter
         // A video track starts on its first keyframe: earlier delta frames cannot be decoded.

@@ -16,6 +16,9 @@ public enum PeerEvent: Sendable {
     case trackStarted(MediaTrack)
     /// A decrypted media packet.
     case rtp(RTPPacket, MediaTrack, Timestamp)
+    /// An RTCP sender report on an incoming stream: its RTP timestamp `rtpTimestamp` was captured at
+    /// `ntpTime` on the sender's clock, which all of the sender's streams share (lip sync).
+    case senderReport(ssrc: UInt32, ntpTime: NTPTime, rtpTimestamp: UInt32)
     /// The peer asked for a keyframe of the video we send (PLI or FIR).
     case keyframeRequested
     /// The peer's RTCP report on a stream we send: it receives our media.
@@ -499,6 +502,9 @@ public final class PeerConnection {
             case .senderReport(let report):
                 if let index = statisticsIndex[report.ssrc] {
                     receiverStatistics[index].recordSenderReport(ntpTime: report.ntpTime, arrival: now)
+                    // Only for streams already admitted: a report cannot create state for an unknown SSRC.
+                    outputs.append(.event(.senderReport(ssrc: report.ssrc, ntpTime: report.ntpTime,
+                                                        rtpTimestamp: report.rtpTimestamp)))
                 }
                 reportsOnOurStreams(report.reportBlocks, at: now)
             case .receiverReport(let report):
