@@ -69,7 +69,9 @@ let package = Package(
 
         .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser"], swiftSettings: strict),
-        .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder"], swiftSettings: strict),
+        // Test support shared by test targets: judging recordings by decoding them (flash and beep onsets).
+        .target(name: "MediaInspection", path: "Tests/MediaInspection", swiftSettings: strict),
+        .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder", "MediaInspection"], swiftSettings: strict),
         .testTarget(
             name: "RoomServerTests",
             dependencies: ["RoomServer", "Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -77,7 +79,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "NewsTests", dependencies: ["News", "CEngageZlib"] + nio, swiftSettings: strict),
         // Bot: the pure parts of subcommands (schedules, check's report model and writers) are unit-tested.
-        .testTarget(name: "BotTests", dependencies: ["Bot", "Mesh", "MeshIO", "Recorder"], swiftSettings: strict),
+        .testTarget(name: "BotTests", dependencies: ["Bot", "Mesh", "MeshIO", "Recorder", "MediaInspection"],
+                    swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -26,10 +26,11 @@ public struct ParticipantRecorder: Sendable {
     /// How long frames may wait for the first keyframe before the file starts with a guessed size.
     public static let keyframeWaitLimit: Duration = .seconds(20)
     /// How long the first frames wait for every stream's first sender report. Chromium sends its first
-    /// audio report about 2.5 s after it starts sending (video ~0.5 s), aiortc within 1.5 s.
-    public static let senderReportWait: Duration = .seconds(3)
-    /// Frames held for placement at most, whatever the wait: about 3 s of 60 fps video plus audio.
-    static let unplacedLimit = 400
+    /// audio report about 2.5 s after it starts sending (video ~0.5 s), aiortc within 1.5 s; the rest
+    /// is margin for a loaded sender.
+    public static let senderReportWait: Duration = .seconds(4)
+    /// Frames held for placement at most, whatever the wait: 4 s of 60 fps video plus 20 ms audio.
+    static let unplacedLimit = 600
     /// Opus encoders delay their output by their lookahead: 312 samples at 48 kHz (6.5 ms) in libopus,
     /// which every browser uses. Declared as pre-skip and CodecDelay so decoders trim it and sound lines
     /// up with pictures.

@@ -110,6 +110,82 @@ class ToneAudio(MediaStreamTrack):
         return frame
 
 
+class FlashBeepClock:
+    """The instants a flash-and-beep participant marks: every 2 s from its start, both tracks alike."""
+
+    PERIOD, LENGTH = 2.0, 0.1
+
+    def __init__(self):
+        self.start = time.time()
+
+    def marked(self, seconds: float) -> bool:
+        return seconds >= self.PERIOD and (seconds % self.PERIOD) < self.LENGTH - 1e-9
+
+
+class FlashVideo(VideoStreamTrack):
+    """320x240 at 15 fps, black with a white flash of 100 ms at each marked instant."""
+
+    def __init__(self, clock: FlashBeepClock, fps=15):
+        super().__init__()
+        self.clock, self.fps, self.count = clock, fps, 0
+        self.black = np.zeros((240, 320, 3), dtype=np.uint8)
+        self.white = np.full((240, 320, 3), 255, dtype=np.uint8)
+
+    async def recv(self):
+        seconds = self.count / self.fps
+        delay = self.clock.start + seconds - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        frame = VideoFrame.from_ndarray(self.white if self.clock.marked(seconds) else self.black, format="rgb24")
+        frame.pts = int(self.count * 90000 / self.fps)
+        frame.time_base = fractions.Fraction(1, 90000)
+        self.count += 1
+        return frame
+
+
+class BeepAudio(MediaStreamTrack):
+    """Silence with a 1 kHz beep of 100 ms at each marked instant; 20 ms frames of 48 kHz mono."""
+
+    kind = "audio"
+    RATE, SAMPLES = 48000, 960
+
+    def __init__(self, clock: FlashBeepClock):
+        super().__init__()
+        self.clock, self.sent = clock, 0
+
+    async def recv(self):
+        delay = self.clock.start + self.sent / self.RATE - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        t = (np.arange(self.SAMPLES) + self.sent) / self.RATE
+        on = np.array([self.clock.marked(x) for x in t])
+        samples = (np.sin(2 * math.pi * 1000 * t) * 12000 * on).astype(np.int16)
+        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self.RATE
+        frame.pts = self.sent
+        frame.time_base = fractions.Fraction(1, self.RATE)
+        self.sent += self.SAMPLES
+        return frame
+
+
+def delay_video_on_the_wire(milliseconds: float, video_ssrcs: set[int]) -> None:
+    """Holds our video RTP back by `milliseconds` after the sender has stamped it (and recorded it for
+    its sender reports) and before SRTP: a network path slower for video than for audio."""
+    from aiortc.rtcdtlstransport import RTCDtlsTransport
+    original = RTCDtlsTransport._send_rtp
+
+    async def send_rtp(self, data: bytes) -> None:
+        is_rtcp = len(data) >= 2 and 192 <= data[1] <= 223
+        ssrc = int.from_bytes(data[8:12], "big") if len(data) >= 12 else None
+        if not is_rtcp and ssrc in video_ssrcs:
+            loop = asyncio.get_running_loop()
+            loop.call_later(milliseconds / 1000, lambda: asyncio.ensure_future(original(self, data)))
+            return
+        await original(self, data)
+
+    RTCDtlsTransport._send_rtp = send_rtp
+
+
 # ------------------------------------------------------------------ signalling over websocket-client
 
 class Signalling:
@@ -163,8 +239,11 @@ class Entry:
 
 class Participant:
     def __init__(self, name: str, ws_url: str, result: Path | None, video: bool = True,
-                 wrong_fingerprint: bool = False):
+                 wrong_fingerprint: bool = False, flash_beep: bool = False):
         self.name = name
+        # Media with marked instants (a flash and a beep together) for lip-sync measurements.
+        self.flash_beep = flash_beep
+        self.video_ssrcs: set[int] = set()
         # Faults for `engage-bot check`'s tests: a camera that sends no video, a DTLS fingerprint
         # in our descriptions that is not our certificate's.
         self.video = video
@@ -240,9 +319,15 @@ class Participant:
         entry = Entry(kind, peer, role, pc)
         # Own sources per connection: aiortc's encoders run in threads, and two of them
         # encoding one shared frame object (MediaRelay) crashed libvpx here.
-        pc.addTrack(ToneAudio())
-        if self.video:
-            pc.addTrack(PatternVideo())
+        if self.flash_beep:
+            clock = FlashBeepClock()
+            pc.addTrack(BeepAudio(clock))
+            if self.video:
+                self.video_ssrcs.add(pc.addTrack(FlashVideo(clock))._ssrc)
+        else:
+            pc.addTrack(ToneAudio())
+            if self.video:
+                self.video_ssrcs.add(pc.addTrack(PatternVideo())._ssrc)
 
         @pc.on("track")
         def on_track(track):
@@ -432,7 +517,9 @@ def summarize(report) -> dict:
 
 async def main(args) -> int:
     me = Participant(args.name, args.ws, args.result, video=not args.no_video,
-                     wrong_fingerprint=args.wrong_fingerprint)
+                     wrong_fingerprint=args.wrong_fingerprint, flash_beep=args.flash_beep)
+    if args.delay_video_ms:
+        delay_video_on_the_wire(args.delay_video_ms, me.video_ssrcs)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -488,6 +575,10 @@ if __name__ == "__main__":
     parser.add_argument("--control", type=Path, help="file of JSON-line commands to follow")
     parser.add_argument("--result", type=Path, help="where to write what it saw (JSON)")
     parser.add_argument("--no-video", action="store_true", help="send audio only (no camera track)")
+    parser.add_argument("--flash-beep", action="store_true",
+                        help="send black video flashing white and silence beeping, together every 2 s")
+    parser.add_argument("--delay-video-ms", type=float, default=0,
+                        help="hold our video RTP back this long before SRTP (a slower video path)")
     parser.add_argument("--wrong-fingerprint", action="store_true",
                         help="put a DTLS fingerprint that is not our certificate's into our descriptions")
     sys.exit(asyncio.run(main(parser.parse_args())))

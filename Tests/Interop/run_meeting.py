@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="participant NAME stops sharing at T s; repeatable")
     p.add_argument("--bot-command", metavar="CMD",
                    help="shell-split command; {ws_url}, {http_url} and {out_dir} are substituted")
+    p.add_argument("--aiortc-args", action="append", default=[], metavar="NAME:ARGS",
+                   help="extra aiortc_peer.py arguments for aiortc participant NAME; repeatable")
     p.add_argument("--bot-at", type=float, default=0.0, metavar="T", help="when the bot starts (default 0)")
     p.add_argument("--bot-grace", type=float, default=10.0, metavar="S",
                    help="seconds between SIGINT and SIGKILL when stopping the bot (default 10)")
@@ -420,9 +422,10 @@ class Browser:
 class AiortcPeer:
     """A participant run by aiortc_peer.py in its own process; it writes its own JSON at exit."""
 
-    def __init__(self, participant: Participant, out: Path):
+    def __init__(self, participant: Participant, out: Path, extra_arguments: list[str] | None = None):
         self.p = participant
         self.out = out
+        self.extra_arguments = extra_arguments or []
         self.proc: subprocess.Popen | None = None
         self.result_path = out / f"aiortc-{participant.slug}.json"
         self.control: Path = out / f"aiortc-{participant.slug}.control"
@@ -436,7 +439,7 @@ class AiortcPeer:
         self.result_path.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
             [sys.executable, str(script), "--ws", ws_url, "--name", self.p.display,
-             "--result", str(self.result_path), "--control", str(self.control)],
+             "--result", str(self.result_path), "--control", str(self.control)] + self.extra_arguments,
             stdout=open(self.out / f"aiortc-{self.p.slug}.stdout.log", "wb"),
             stderr=open(self.out / f"aiortc-{self.p.slug}.stderr.log", "wb"),
             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -517,7 +520,9 @@ class Meeting:
                 member.launch()
                 self.say(f"launched browser for {p.name}")
             else:
-                self.members[p.name] = AiortcPeer(p, self.out)
+                extra = [shlex.split(spec.partition(":")[2]) for spec in self.args.aiortc_args
+                         if spec.partition(":")[0] == p.name]
+                self.members[p.name] = AiortcPeer(p, self.out, [arg for args in extra for arg in args])
 
     # -- schedule
     def events(self) -> list[tuple[float, int, str, str, object]]:

@@ -1,4 +1,5 @@
 import Foundation
+import MediaInspection
 import Mesh
 import Recorder
 import Tile
@@ -50,42 +51,6 @@ struct FlashBeepClip {
                                     isKeyframe: true))
         }
         return clip
-    }
-
-    /// Flash onsets (first bright frame after a dark one) and beep onsets (ends of silence), in file seconds.
-    static func onsets(in url: URL) throws -> (video: [Double], audio: [Double]) {
-        let directory = try MediaCheck.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let videoLog = directory.appendingPathComponent("video.txt").path
-        let audioLog = directory.appendingPathComponent("audio.txt").path
-        let video = try MediaCheck.run(MediaCheck.ffmpeg, [
-            "-v", "error", "-i", url.path, "-an",
-            "-vf", "signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=\(videoLog)", "-f", "null", "-"])
-        guard video.status == 0 else { throw CheckError("ffmpeg video: \(video.stderr)") }
-        let audio = try MediaCheck.run(MediaCheck.ffmpeg, [
-            "-v", "error", "-i", url.path, "-vn",
-            "-af", "silencedetect=noise=-30dB:duration=0.05,ametadata=print:key=lavfi.silence_end:file=\(audioLog)",
-            "-f", "null", "-"])
-        guard audio.status == 0 else { throw CheckError("ffmpeg audio: \(audio.stderr)") }
-
-        var flashes: [Double] = []
-        var frameTime: Double?
-        var wasBright = false
-        for line in try String(contentsOfFile: videoLog, encoding: .utf8).split(separator: "\n") {
-            if let range = line.range(of: "pts_time:") {
-                frameTime = Double(line[range.upperBound...].prefix { !$0.isWhitespace })
-            } else if line.hasPrefix("lavfi.signalstats.YAVG="), let time = frameTime,
-                let luma = Double(line.dropFirst("lavfi.signalstats.YAVG=".count))
-            {
-                let bright = luma > 128
-                if bright && !wasBright { flashes.append(time) }
-                wasBright = bright
-            }
-        }
-        let beeps = try String(contentsOfFile: audioLog, encoding: .utf8).split(separator: "\n").compactMap { line in
-            line.hasPrefix("lavfi.silence_end=") ? Double(line.dropFirst("lavfi.silence_end=".count)) : nil
-        }
-        return (flashes, beeps)
     }
 }
 

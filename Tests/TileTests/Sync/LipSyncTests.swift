@@ -1,4 +1,5 @@
 import Foundation
+import MediaInspection
 import Mesh
 import Recorder
 import Testing
@@ -108,7 +109,7 @@ import Tile
 
     /// Video onset minus audio onset for each marked instant, in seconds.
     static func offsets(_ url: URL) throws -> [Double] {
-        let onsets = try FlashBeepClip.onsets(in: url)
+        let onsets = try AVOnsets.measure(url)
         #expect(onsets.video.count == FlashBeepClip.eventSeconds.count, "flashes \(onsets.video)")
         #expect(onsets.audio.count == FlashBeepClip.eventSeconds.count, "beeps \(onsets.audio)")
         return zip(onsets.video, onsets.audio).map { $0 - $1 }

@@ -1,4 +1,5 @@
 import Foundation
+import MediaInspection
 import Mesh
 import Recorder
 import Testing
@@ -32,7 +33,7 @@ import Tile
             let recorder = try LipSyncTests.record(arrivals, to: url)
             let placement = try #require(recorder.placement)
             placements.append(placement.timelineOffsetMilliseconds)
-            let onsets = try FlashBeepClip.onsets(in: url)
+            let onsets = try AVOnsets.measure(url)
             flashesOnTimeline.append(onsets.video.map { $0 + Double(placement.timelineOffsetMilliseconds) / 1000 })
         }
         #expect(placements[1] > placements[0] + 1000, "bob's file starts later on the timeline: \(placements)")
