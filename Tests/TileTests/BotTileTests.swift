@@ -107,7 +107,7 @@ struct BotTileTests {
     }
 }
 
-@Suite(.enabled(if: MediaCheck.available, "needs /usr/bin/ffmpeg and /usr/bin/ffprobe"))
+@Suite
 struct BotTileMediaTests {
     /// What the bot sends, recorded as a participant's browser would receive it, decodes cleanly and lasts as long.
     @Test func threeSecondsOfTileMediaMuxAndDecode() throws {

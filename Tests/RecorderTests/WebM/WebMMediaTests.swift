@@ -3,7 +3,7 @@ import Recorder
 import Testing
 
 /// Real VP8/VP9 and Opus encoder output muxed by `WebMWriter`, then judged by ffmpeg, ffprobe and libwebm.
-@Suite(.enabled(if: MediaTool.available, "needs /usr/bin/ffmpeg and /usr/bin/ffprobe"))
+@Suite
 struct WebMMediaTests {
     static let seconds = 3.0
 

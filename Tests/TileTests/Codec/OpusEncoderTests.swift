@@ -23,7 +23,7 @@ struct OpusEncoderTests {
     }
 }
 
-@Suite(.enabled(if: MediaCheck.available, "needs /usr/bin/ffmpeg and /usr/bin/ffprobe"))
+@Suite
 struct OpusEncoderMediaTests {
     /// A tone then silence, so both coded speech and DTX packets go through ffmpeg's Opus decoder.
     @Test(arguments: [1, 2])

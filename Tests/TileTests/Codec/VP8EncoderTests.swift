@@ -69,7 +69,7 @@ struct VP8EncoderTests {
 }
 
 /// ffmpeg's VP8 decoder as an independent judge of the encoder's output.
-@Suite(.enabled(if: MediaCheck.available, "needs /usr/bin/ffmpeg and /usr/bin/ffprobe"))
+@Suite
 struct VP8EncoderMediaTests {
     @Test func twentyFramesDecodeCleanlyAt320x180() throws {
         let frames = try VP8EncoderTests.encodeSlate(forceKeyframeAt: [12])
