@@ -374,7 +374,7 @@ actor Meeting {
             var files: [String] = []
             if let session {
                 let recording = RecordingTask(
-                    key: key, peer: peer, session: session, logger: logger,
+                    key: key, peer: peer, session: session, logger: logger, unixNanosecondsAtZero: wallClockAtZero,
                     requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } },
                     report: { [self] statistics in await recordingReported(key, statistics) })
                 recordings[key] = recording

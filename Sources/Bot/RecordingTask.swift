@@ -22,7 +22,8 @@ final class RecordingTask: Sendable {
     var fileName: String { (path as NSString).lastPathComponent }
 
     /// - Parameter report: receives the recorder's per-track statistics every few seconds and at the end.
-    init(key: ConnectionKey, peer: String, session: SessionFolder, logger: Logger,
+    /// - Parameter unixNanosecondsAtZero: the wall clock at monotonic zero, for the file's DateUTC.
+    init(key: ConnectionKey, peer: String, session: SessionFolder, logger: Logger, unixNanosecondsAtZero: Int64,
          requestKeyframe: @escaping @Sendable (UInt32) -> Void,
          report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics]) async -> Void) {
         let (stream, continuation) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
@@ -30,8 +31,8 @@ final class RecordingTask: Sendable {
         let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
         self.path = path
         task = Task {
-            let file = AppendOnlyFile(path: path)
-            var recorder = ParticipantRecorder(writingApp: "EngageBot")
+            let file = RecordingFile(path: path)
+            var recorder = ParticipantRecorder(writingApp: "EngageBot", unixNanosecondsAtZero: unixNanosecondsAtZero)
             var failed = false
             func apply(_ outputs: [ParticipantRecorder.Output]) {
                 for output in outputs {
@@ -43,6 +44,14 @@ final class RecordingTask: Sendable {
                         } catch {
                             failed = true
                             logger.error("writing \(path) failed: \(error); this recording stops here")
+                        }
+                    case .finalize(let finalization):
+                        guard !failed else { continue }
+                        do {
+                            try file.finalize(finalization)
+                        } catch {
+                            failed = true
+                            logger.error("finalizing \(path) failed: \(error); `engage-bot repair` can finish it")
                         }
                     case .requestKeyframe(let ssrc):
                         requestKeyframe(ssrc)

@@ -12,6 +12,8 @@ public struct ParticipantRecorder: Sendable {
     public enum Output: Equatable, Sendable {
         /// Append these bytes to the file.
         case write([UInt8])
+        /// The recording ended cleanly: append the Cues, write the patches over the file, sync.
+        case finalize(WebMFinalization)
         /// Ask the sender of this SSRC for a keyframe (PLI).
         case requestKeyframe(UInt32)
     }
@@ -24,15 +26,6 @@ public struct ParticipantRecorder: Sendable {
     public static let keyframeWaitLimit: Duration = .seconds(20)
     /// Frames are held this long so both tracks can be written in timestamp order.
     public static let interleaveHoldbackMilliseconds: Int64 = 500
-    /// WebRTC video has a variable frame rate, so no true DefaultDuration exists. Without one, ffmpeg
-    /// guesses a constant rate from the first frames (15000/1001, say) and, decoding with that tick,
-    /// reports two jittered frames that round to the same tick as non-monotonic. Declaring 60 fps makes
-    /// the tick finer than the spacing of any camera or screen share up to 30 fps even with jitter;
-    /// a finer one would make tools that convert to a constant rate duplicate frames needlessly.
-    public static let videoDefaultDurationNanoseconds: UInt64 = 1_000_000_000 / 60
-    /// Capture bursts (a loaded screen capturer) can put two frames closer than that tick; such a frame
-    /// is moved just past it, so each frame keeps its own tick. Later frames catch up on their own.
-    static let minimumVideoSpacingMilliseconds = Int64((videoDefaultDurationNanoseconds + 999_999) / 1_000_000)
     static let videoTrackNumber: UInt64 = 1
     static let audioTrackNumber: UInt64 = 2
 
@@ -67,7 +60,7 @@ public struct ParticipantRecorder: Sendable {
     }
 
     private let writingApp: String
-    private let dateUnixMilliseconds: Int64?
+    private let unixNanosecondsAtZero: Int64?
     private var tracks: [UInt32: TrackState] = [:]
     private var origin: Timestamp?
     private var writer: WebMWriter?
@@ -85,9 +78,11 @@ public struct ParticipantRecorder: Sendable {
     public private(set) var framesDroppedWithoutTrack = 0
     public private(set) var bytesWritten = 0
 
-    public init(writingApp: String, dateUnixMilliseconds: Int64? = nil) {
+    /// - Parameter unixNanosecondsAtZero: the wall clock (Unix time) at `Timestamp.zero`, passed in because
+    ///   the recorder reads no clocks; with it, the file's DateUTC says when its timestamp zero happened.
+    public init(writingApp: String, unixNanosecondsAtZero: Int64? = nil) {
         self.writingApp = writingApp
-        self.dateUnixMilliseconds = dateUnixMilliseconds
+        self.unixNanosecondsAtZero = unixNanosecondsAtZero
     }
 
     /// What the connection negotiated; the file then declares these tracks from the start.
@@ -141,12 +136,14 @@ public struct ParticipantRecorder: Sendable {
         return outputs
     }
 
-    /// Writes everything still held; the file then ends on a complete cluster.
+    /// Writes everything still held, then finalizes the file (Duration, Cues, SeekHead, sizes).
     public mutating func finish(at now: Timestamp) -> [Output] {
         var outputs = advance(to: now)
         if writer == nil && !pending.isEmpty { startFile(into: &outputs) }
         flush(upTo: .max, into: &outputs)
-        return outputs.filter { if case .write = $0 { return true } else { return false } }
+        outputs = outputs.filter { if case .write = $0 { return true } else { return false } }
+        if let finalization = writer?.finalize() { outputs.append(.finalize(finalization)) }
+        return outputs
     }
 
     public var summary: String {
@@ -169,11 +166,8 @@ public struct ParticipantRecorder: Sendable {
         let step = Int64(Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: rtp) &- UInt32(truncatingIfNeeded: state.lastRTP)))
         state.lastRTP += step
         let elapsed = (state.lastRTP - state.baseRTP) * 1000 / Int64(max(state.track.clockRate, 1))
-        var milliseconds = (state.anchorMilliseconds ?? 0) + elapsed
+        let milliseconds = (state.anchorMilliseconds ?? 0) + elapsed
         let isVideo = state.track.kind == .video
-        if isVideo, let last = state.lastMilliseconds {
-            milliseconds = max(milliseconds, last + ParticipantRecorder.minimumVideoSpacingMilliseconds)
-        }
         state.lastMilliseconds = milliseconds
         if isVideo, frame.isKeyframe, videoSize == nil, let width = frame.width, let height = frame.height {
             videoSize = (width, height)
@@ -211,11 +205,13 @@ public struct ParticipantRecorder: Sendable {
         var descriptions: [WebMTrackDescription] = []
         let hasVideoFrames = pending.contains { $0.trackNumber == ParticipantRecorder.videoTrackNumber }
         if sawVideoPacket || hasVideoFrames || expectedKinds?.contains(.video) == true {
-            // Without a keyframe yet, the size is a placeholder; decoders read the real one from the stream.
+            // The first keyframe's size: what the stream starts with. A later change (a camera ramping up)
+            // is carried by the keyframes themselves, which ffmpeg and Chromium follow; a finalized file keeps
+            // this size rather than naming one its first frames do not have. Without a keyframe yet, the
+            // size is a placeholder; decoders read the real one from the stream.
             let size = videoSize ?? (640, 480)
-            var video = WebMTrackDescription.video(number: ParticipantRecorder.videoTrackNumber,
+            let video = WebMTrackDescription.video(number: ParticipantRecorder.videoTrackNumber,
                                                    codec: videoCodec ?? .vp8, width: size.width, height: size.height)
-            video.defaultDurationNanoseconds = ParticipantRecorder.videoDefaultDurationNanoseconds
             descriptions.append(video)
             hasVideoTrack = true
         }
@@ -224,7 +220,7 @@ public struct ParticipantRecorder: Sendable {
             hasAudioTrack = true
         }
         guard var newWriter = try? WebMWriter(tracks: descriptions, writingApp: writingApp,
-                                              dateUnixMilliseconds: dateUnixMilliseconds) else { return }
+                                              dateUnixMilliseconds: fileStartUnixMilliseconds) else { return }
         emit(newWriter.header(), into: &outputs)
         writer = newWriter
         // A video track starts on its first keyframe: earlier delta frames cannot be decoded.
@@ -237,6 +233,14 @@ public struct ParticipantRecorder: Sendable {
                 index >= firstKeyframe || frame.trackNumber != ParticipantRecorder.videoTrackNumber
             }.map(\.element)
         }
+    }
+
+    /// The wall-clock time of the file's timestamp zero (the first packet's arrival, which its first frame
+    /// follows by at most a frame's assembly), so files of one session can be laid side by side.
+    private var fileStartUnixMilliseconds: Int64? {
+        guard let unixNanosecondsAtZero, let origin else { return nil }
+        let (nanoseconds, overflow) = unixNanosecondsAtZero.addingReportingOverflow(origin.nanoseconds)
+        return overflow ? nil : nanoseconds / 1_000_000
     }
 
     private mutating func flush(upTo limit: Int64, into outputs: inout [Output]) {
