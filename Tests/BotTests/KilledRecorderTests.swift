@@ -34,7 +34,7 @@ extension InteropTests {
                 let liveSeconds = live.streams.map(\.seconds).max() ?? 0
                 let repair = try Processes.run(try Processes.botExecutable.path, ["repair", file.path])
                 #expect(repair.status == 0, "\(repair.standardOutput) \(repair.standardError)")
-                #expect(repair.standardOutput.contains("finalized"), "\(repair.standardOutput)")
+                #expect(repair.standardOutput.contains(": finalized,"), "was live: \(repair.standardOutput)")
 
                 let repaired = try MediaProbe.probe(file)
                 #expect(repaired.decodeErrors.isEmpty, "\(file.lastPathComponent): \(repaired.decodeErrors)")
