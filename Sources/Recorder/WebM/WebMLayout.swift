@@ -63,6 +63,9 @@ public struct WebMLayout: Sendable, Equatable {
     public static let durationSlotLength = 11
     /// A SeekHead naming Info, Tracks and Cues takes 68 bytes with 8-byte positions; the rest stays a Void.
     public static let seekHeadSlotLength = 96
+    /// The most room a file read back may claim for its SeekHead (a finalized file's SeekHead and padding
+    /// fill exactly what was reserved; this bound only keeps hostile sizes from being honoured).
+    public static let maximumSeekHeadSlotLength = 4096
 
     public init() {}
 }

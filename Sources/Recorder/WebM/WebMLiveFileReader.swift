@@ -76,7 +76,8 @@ public enum WebMLiveFileReader {
                     padding.id == EBML.ID.void, let size = padding.size, size <= segmentEnd - end - Int64(padding.length) {
                     end += Int64(padding.length) + size
                 }
-                result.layout.seekHeadSlot = position..<end
+                // The writer reserves a few dozen bytes; a hostile size would make finalizing allocate it all.
+                if end - position <= Int64(WebMLayout.maximumSeekHeadSlotLength) { result.layout.seekHeadSlot = position..<end }
                 position = end
             case EBML.ID.info:
                 guard let end = completeEnd else { throw Failure("Info is cut short") }
