@@ -93,6 +93,10 @@ public struct WebMWriterStatistics: Sendable, Equatable {
 /// offsets far from int16's limit, and 1 ms is finer than anything a frame interval needs (a 60 fps
 /// frame lasts 16.7 ms, an Opus packet 10-60 ms). Rounding RTP clocks (90 kHz, 48 kHz) to it moves a
 /// frame by under a millisecond and never accumulates, since each frame is rounded from its own RTP time.
+///
+/// No track declares a DefaultDuration: WebRTC video has no constant frame rate, so any declared one
+/// would be invented, and tools would take it for the real one (ffprobe's r_frame_rate, converters
+/// duplicating frames to match it). Readers take the rate from the timestamps instead.
 public struct WebMWriter: Sendable {
     /// A cluster never spans this much, bounding what a crash can lose and keeping offsets far from int16's limit.
     public static let maximumClusterMilliseconds: Int64 = 1000
