@@ -113,6 +113,9 @@ public enum WebMLiveFileReader {
         guard result.layout.infoOffset != nil, result.layout.tracksOffset != nil else {
             throw Failure("the header is cut short: no complete Info and Tracks")
         }
+        guard result.layout.seekHeadSlot != nil, result.layout.durationSlot != nil else {
+            throw Failure("no room reserved for a SeekHead and a Duration (written by an older recorder?), so it cannot be finalized in place")
+        }
         result.layout.end = mediaEnd
         result.bytesAfterMedia = count - mediaEnd
         return result

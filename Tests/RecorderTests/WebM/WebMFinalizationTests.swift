@@ -147,5 +147,10 @@ struct WebMFinalizationTests {
             }
         }
         #expect(throws: WebMLiveFileReader.Failure.self) { try WebMLiveFileReader.read([UInt8](repeating: 0xFF, count: 4096)) }
+        // A live file without the reserved room (as recorders before finalizing wrote them) is refused, not half-finalized.
+        let slot = try #require(writer.layout.seekHeadSlot)
+        var withoutRoom = bytes
+        withoutRoom.removeSubrange(Int(slot.lowerBound)..<Int(slot.upperBound))
+        #expect(throws: WebMLiveFileReader.Failure.self) { try WebMLiveFileReader.read(withoutRoom) }
     }
 }
