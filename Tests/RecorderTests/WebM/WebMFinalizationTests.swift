@@ -91,6 +91,31 @@ struct WebMFinalizationTests {
         #expect(WebMFinalization(scan.layout).applied(to: recording.bytes) == recording.finalizedBytes)
     }
 
+    /// A kill during finalizing (Cues cut short, or only some patches written) leaves a file that plays,
+    /// and that repair finalizes to exactly what an uninterrupted close writes.
+    @Test func aKillWhileFinalizingIsRepairedToTheSameFile() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        let url = inputs.directory.appendingPathComponent("live.webm")
+        let recording = try MuxedRecording.mux(video: inputs.video, videoCodec: .vp8, audio: inputs.audio, to: url)
+        let finalization = try #require(recording.finalization)
+        var states: [[UInt8]] = [0, 1, finalization.trailing.count / 2].map { recording.bytes + finalization.trailing.prefix($0) }
+        for written in 0...finalization.patches.count {
+            let partial = WebMFinalization(
+                trailingOffset: finalization.trailingOffset, trailing: finalization.trailing,
+                patches: Array(finalization.patches.prefix(written)))
+            states.append(partial.applied(to: recording.bytes))
+        }
+        for (index, state) in states.enumerated() {
+            let scan = try WebMLiveFileReader.read(state)
+            #expect(WebMFinalization(scan.layout).applied(to: state) == recording.finalizedBytes, "state \(index)")
+        }
+        // One of them as a player meets it: Cues, cluster sizes and Duration written; no SeekHead, the Segment still unknown-size.
+        let midway = inputs.directory.appendingPathComponent("midway.webm")
+        try Data(states[states.count - 3]).write(to: midway)
+        #expect(try Self.decodeErrors(midway).isEmpty)
+    }
+
     /// 20 kills at random bytes past the header: each repaired file keeps every whole block, lasts up to
     /// its last whole block, and decodes without a complaint.
     @Test func aFileCutAnywhereIsRepairedUpToItsLastWholeBlock() throws {
