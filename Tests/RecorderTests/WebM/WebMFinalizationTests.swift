@@ -28,7 +28,7 @@ struct WebMFinalizationTests {
     }
 
     static func decodeErrors(_ url: URL) throws -> String {
-        let decode = try MediaTool.run(MediaTool.ffmpeg, ["-v", "error", "-i", url.path, "-f", "null", "-"])
+        let decode = try MediaTool.run(MediaTool.ffmpeg, MediaTool.decodeArguments(url.path))
         return decode.stderr + (decode.status == 0 ? "" : "exit \(decode.status)")
     }
 
