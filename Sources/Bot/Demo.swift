@@ -284,7 +284,10 @@ enum MediaTools {
     /// "clean" when `ffmpeg -v error` decodes the whole file without a word.
     static func decodeCheck(_ path: String) -> String {
         guard FileManager.default.isExecutableFile(atPath: ffmpeg) else { return "no ffmpeg" }
-        guard let result = runTool(ffmpeg, ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"]) else { return "ffmpeg failed to start" }
+        // Frames stay on the file's own time base: ffmpeg's default 1/frame-rate grid would flag jittered
+        // frames that round to one tick, which says nothing of the file.
+        guard let result = runTool(ffmpeg, ["-nostdin", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-"])
+        else { return "ffmpeg failed to start" }
         if result.status == 0 && result.stderr.isEmpty { return "clean" }
         let lines = result.stderr.split(separator: "\n")
         return "\(lines.count) error line(s): \(lines.first.map(String.init)?.prefix(60) ?? "exit \(result.status)")"

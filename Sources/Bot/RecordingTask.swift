@@ -33,7 +33,7 @@ final class RecordingTask: Sendable {
         let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
         self.path = path
         task = Task {
-            let file = AppendOnlyFile(path: path)
+            let file = RecordingFile(path: path)
             var recorder = ParticipantRecorder(writingApp: "EngageBot", timeline: timeline)
             var failed = false
             func apply(_ outputs: [ParticipantRecorder.Output]) {
@@ -46,6 +46,14 @@ final class RecordingTask: Sendable {
                         } catch {
                             failed = true
                             logger.error("writing \(path) failed: \(error); this recording stops here")
+                        }
+                    case .finalize(let finalization):
+                        guard !failed else { continue }
+                        do {
+                            try file.finalize(finalization)
+                        } catch {
+                            failed = true
+                            logger.error("finalizing \(path) failed: \(error); `engage-bot repair` can finish it")
                         }
                     case .requestKeyframe(let ssrc):
                         requestKeyframe(ssrc)

@@ -15,6 +15,8 @@ public struct ParticipantRecorder: Sendable {
     public enum Output: Equatable, Sendable {
         /// Append these bytes to the file.
         case write([UInt8])
+        /// The recording ended cleanly: append the Cues, write the patches over the file, sync.
+        case finalize(WebMFinalization)
         /// Ask the sender of this SSRC for a keyframe (PLI).
         case requestKeyframe(UInt32)
     }
@@ -37,15 +39,6 @@ public struct ParticipantRecorder: Sendable {
     public static let opusPreSkip: UInt16 = 312
     /// Frames are held this long so both tracks can be written in timestamp order.
     public static let interleaveHoldbackMilliseconds: Int64 = 500
-    /// WebRTC video has a variable frame rate, so no true DefaultDuration exists. Without one, ffmpeg
-    /// guesses a constant rate from the first frames (15000/1001, say) and, decoding with that tick,
-    /// reports two jittered frames that round to the same tick as non-monotonic. Declaring 60 fps makes
-    /// the tick finer than the spacing of any camera or screen share up to 30 fps even with jitter;
-    /// a finer one would make tools that convert to a constant rate duplicate frames needlessly.
-    public static let videoDefaultDurationNanoseconds: UInt64 = 1_000_000_000 / 60
-    /// Capture bursts (a loaded screen capturer) can put two frames closer than that tick; such a frame
-    /// is moved just past it, so each frame keeps its own tick. Later frames catch up on their own.
-    static let minimumVideoSpacingMilliseconds = Int64((videoDefaultDurationNanoseconds + 999_999) / 1_000_000)
     static let videoTrackNumber: UInt64 = 1
     static let audioTrackNumber: UInt64 = 2
 
@@ -186,13 +179,15 @@ public struct ParticipantRecorder: Sendable {
         return outputs
     }
 
-    /// Writes everything still held; the file then ends on a complete cluster.
+    /// Writes everything still held, then finalizes the file (Duration, Cues, SeekHead, sizes).
     public mutating func finish(at now: Timestamp) -> [Output] {
         var outputs = advance(to: now)
         if fileOrigin == nil && !unplaced.isEmpty { startPlacing() }
         if writer == nil && !pending.isEmpty { startFile(into: &outputs) }
         flush(upTo: .max, into: &outputs)
-        return outputs.filter { if case .write = $0 { return true } else { return false } }
+        outputs = outputs.filter { if case .write = $0 { return true } else { return false } }
+        if let finalization = writer?.finalize() { outputs.append(.finalize(finalization)) }
+        return outputs
     }
 
     public var summary: String {
@@ -289,11 +284,13 @@ public struct ParticipantRecorder: Sendable {
         var descriptions: [WebMTrackDescription] = []
         let hasVideoFrames = pending.contains { $0.trackNumber == ParticipantRecorder.videoTrackNumber }
         if sawVideoPacket || hasVideoFrames || expectedKinds?.contains(.video) == true {
-            // Without a keyframe yet, the size is a placeholder; decoders read the real one from the stream.
+            // The first keyframe's size: what the stream starts with. A later change (a camera ramping up)
+            // is carried by the keyframes themselves, which ffmpeg and Chromium follow; a finalized file keeps
+            // this size rather than naming one its first frames do not have. Without a keyframe yet, the
+            // size is a placeholder; decoders read the real one from the stream.
             let size = videoSize ?? (640, 480)
-            var video = WebMTrackDescription.video(number: ParticipantRecorder.videoTrackNumber,
+            let video = WebMTrackDescription.video(number: ParticipantRecorder.videoTrackNumber,
                                                    codec: videoCodec ?? .vp8, width: size.width, height: size.height)
-            video.defaultDurationNanoseconds = ParticipantRecorder.videoDefaultDurationNanoseconds
             descriptions.append(video)
             hasVideoTrack = true
         }

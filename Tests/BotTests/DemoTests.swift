@@ -1,3 +1,4 @@
+@testable import Bot
 import Foundation
 import Testing
 
@@ -76,6 +77,14 @@ extension InteropTests {
                 #expect(probe.stream("video")?.codec == "vp8", "\(file.lastPathComponent): \(probe.streams)")
                 #expect(probe.stream("audio")?.codec == "opus", "\(file.lastPathComponent): \(probe.streams)")
                 #expect((probe.stream("video")?.seconds ?? 0) > 2, "\(file.lastPathComponent) video too short")
+                // Closed cleanly (a participant left, or the bot stopped): finalized, with its duration.
+                let duration = try RecordingRepairTests.formatDuration(file)
+                #expect(duration >= (probe.stream("video")?.seconds ?? .infinity), "\(file.lastPathComponent): \(duration) s")
+                let repair = try RecordingRepair.repair(path: file.path)
+                guard case .alreadyFinalized = repair else {
+                    Issue.record("\(file.lastPathComponent) was not finalized on close: \(repair)")
+                    continue
+                }
             }
             #expect(FileManager.default.fileExists(atPath: run.session.appendingPathComponent("chat.txt").path))
             #expect(FileManager.default.fileExists(atPath: run.session.appendingPathComponent("chat.jsonl").path))

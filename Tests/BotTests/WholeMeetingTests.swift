@@ -1,3 +1,4 @@
+@testable import Bot
 import Foundation
 import Testing
 
@@ -56,9 +57,18 @@ extension InteropTests {
                 "--bot-at", "2", "--seconds", "26",
             ])
             for name in ["alice.webm", "alice-2.webm", "bob.webm"] {
-                let probe = try MediaProbe.probe(try meeting.recording(named: name))
+                let file = try meeting.recording(named: name)
+                let probe = try MediaProbe.probe(file)
                 #expect(probe.decodeErrors.isEmpty, "\(name): ffmpeg reported \(probe.decodeErrors)")
                 #expect((probe.stream("video")?.seconds ?? 0) >= 5, "\(name) is too short")
+                // Finalized on close (alice left; the others when the bot stopped): a duration, nothing left to repair.
+                let duration = try RecordingRepairTests.formatDuration(file)
+                #expect(duration >= (probe.stream("video")?.seconds ?? .infinity), "\(name): \(duration) s")
+                let repair = try RecordingRepair.repair(path: file.path)
+                guard case .alreadyFinalized = repair else {
+                    Issue.record("\(name) was not finalized on close: \(repair)")
+                    continue
+                }
             }
             // The first alice left at t = 12 s: her connection ended within 10 s of that.
             let harness = meeting.result["harness"] as? [String: Any] ?? [:]
@@ -134,6 +144,19 @@ extension InteropTests {
             // Alive for 10 s, of which the first few hundred ms set the connection up.
             #expect((probe.stream("video")?.seconds ?? 0) >= 8 && (probe.stream("audio")?.seconds ?? 0) >= 8,
                     "video \(probe.stream("video")?.seconds ?? 0) s, audio \(probe.stream("audio")?.seconds ?? 0) s")
+
+            // Repair finalizes it without losing a frame: same packets, a duration, a clean decode.
+            let file = try meeting.recording(named: "alice.webm")
+            guard case .finalized = try RecordingRepair.repair(path: file.path) else {
+                Issue.record("repair found nothing to do in a killed bot's file")
+                return
+            }
+            let repaired = try MediaProbe.probe(file)
+            #expect(repaired.decodeErrors.isEmpty, "ffmpeg reported \(repaired.decodeErrors)")
+            #expect(repaired.streams.map(\.packets) == probe.streams.map(\.packets))
+            let duration = try RecordingRepairTests.formatDuration(file)
+            let live = probe.streams.map(\.seconds).max() ?? 0
+            #expect(abs(duration - live) < 1, "repaired: \(duration) s, live: \(live) s")
         }
 
         static func parseTime(_ text: String) -> Date? {

@@ -59,7 +59,9 @@ public struct VP9Depacketizer: Depacketizer {
         var fragment = PayloadFragment(
             data: data, isFrameStart: isFrameStart, isFrameEnd: packet.marker,
             startsLayerFrame: beginsLayerFrame)
-        guard isFrameStart, !isInterPredicted else { return fragment }
+        // P = 0 also marks intra-only frames and layer syncs, which still depend on earlier state; only the
+        // bitstream's own frame type says whether decoding (and so a seek) can start here.
+        guard isFrameStart, !isInterPredicted, Self.frameType(data) != .nonKeyframe else { return fragment }
         fragment.isKeyframe = true
         if size == nil { size = Self.keyframeSize(data) }
         fragment.width = size?.width
@@ -85,6 +87,21 @@ public struct VP9Depacketizer: Depacketizer {
             }
         }
         return size
+    }
+
+    enum FrameType { case keyframe, nonKeyframe }
+
+    /// frame_type from the uncompressed header (VP9 bitstream spec §6.2); a shown existing frame is no
+    /// keyframe; nil when the header is cut short.
+    static func frameType(_ data: ArraySlice<UInt8>) -> FrameType? {
+        var bits = BitReader(data)
+        guard let marker = bits.read(2), let low = bits.read(1), let high = bits.read(1) else { return nil }
+        guard marker == 2 else { return .nonKeyframe }
+        if high << 1 | low == 3 { guard bits.read(1) != nil else { return nil } }
+        guard let showExisting = bits.read(1) else { return nil }
+        if showExisting == 1 { return .nonKeyframe }
+        guard let frameType = bits.read(1) else { return nil }
+        return frameType == 0 ? .keyframe : .nonKeyframe
     }
 
     /// The frame size from a keyframe's uncompressed header (VP9 bitstream spec §6.2), or nil

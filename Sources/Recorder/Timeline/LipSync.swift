@@ -11,7 +11,10 @@ import Mesh
 ///
 /// Before a stream's first report its frames are placed by arrival: anchored at the first frame's
 /// arrival and advanced by the RTP clock. When a report then arrives, the difference between the
-/// two placements is bled off at the same slew instead of jumping.
+/// two placements is bled off at the same slew instead of jumping. Every later report is treated the
+/// same way: senders that stamp reports with their send time rather than their capture clock (aiortc,
+/// or any sender whose pacing stalls under load) move their mapping by tens of milliseconds from
+/// report to report, and following each move at once would push frames backwards.
 public struct LipSync: Sendable {
     /// How fast placements may bend: 20 ms per second of media.
     static let slewDivisor: Int64 = 50
@@ -24,6 +27,8 @@ public struct LipSync: Sendable {
     public struct Statistics: Sendable, Equatable {
         public var placedBySenderClock = 0
         public var placedByArrival = 0
+        /// Reports that moved a stream's mapping, bridged and bled off rather than jumped to.
+        public var reanchors = 0
         /// Placements refused as implausible and made by arrival instead.
         public var implausible = 0
         /// Sender-clock jumps bridged.
@@ -40,6 +45,7 @@ public struct LipSync: Sendable {
         /// Added to the sender-clock placement, bled towards zero; bridges switches and jumps.
         var correction: Int64 = 0
         var placedBySenderClock = false
+        var reportsSeen = 0
         var jumpsSeen = 0
     }
 
@@ -99,13 +105,17 @@ public struct LipSync: Sendable {
         if let capture = track.clock.captureNanoseconds(rtpTimestamp: rtpTimestamp), let offset {
             let (senderPosition, overflow) = capture.addingReportingOverflow(offset)
             if !overflow {
+                let reanchored = track.clock.reports != track.reportsSeen
                 let jumped = track.clock.jumps != track.jumpsSeen
+                track.reportsSeen = track.clock.reports
                 track.jumpsSeen = track.clock.jumps
-                if let last = track.lastPosition, !track.placedBySenderClock || jumped {
-                    // A switch from arrival placement, or a sender clock jump: continue where the track was.
+                if let last = track.lastPosition, !track.placedBySenderClock || reanchored {
+                    // A switch from arrival placement, a new report or a sender clock jump: continue
+                    // where the track was, and let the correction bleed off from there.
                     let continued = track.placedBySenderClock ? last &+ elapsedSinceLast : byArrival
                     track.correction = continued &- senderPosition
                     if jumped { statistics.clockJumps += 1 }
+                    if reanchored && track.placedBySenderClock { statistics.reanchors += 1 }
                 } else if let last = track.lastPosition {
                     track.correction = Self.bleed(track.correction, over: senderPosition &- (last &- track.correction))
                 }

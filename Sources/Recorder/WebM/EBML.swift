@@ -19,6 +19,26 @@ public enum EBML {
         return (0..<length).reversed().map { UInt8(truncatingIfNeeded: marked >> (8 * UInt64($0))) }
     }
 
+    /// `value` as a vint of exactly `length` bytes (1...8), so that a size written now can be replaced
+    /// in place later by one of the same width; `nil` when it does not fit.
+    public static func encodeSize(_ value: UInt64, length: Int) -> [UInt8]? {
+        guard (1...8).contains(length), value < (UInt64(1) << (7 * UInt64(length))) - 1 else { return nil }
+        let marked = value | (UInt64(1) << (7 * UInt64(length)))
+        return (0..<length).reversed().map { UInt8(truncatingIfNeeded: marked >> (8 * UInt64($0))) }
+    }
+
+    /// A Void element of exactly `totalLength` bytes (ID and size included), which every reader skips:
+    /// room held for bytes that are only known later. `nil` below 2 bytes, the smallest Void.
+    public static func void(totalLength: Int) -> [UInt8]? {
+        guard totalLength >= 2 else { return nil }
+        // A 1-byte size covers bodies up to 126 bytes; beyond, an 8-byte size keeps the arithmetic simple.
+        let sizeLength = totalLength - 2 <= 126 ? 1 : 8
+        guard totalLength >= 1 + sizeLength,
+            let size = encodeSize(UInt64(totalLength - 1 - sizeLength), length: sizeLength)
+        else { return nil }
+        return [UInt8(truncatingIfNeeded: ID.void)] + size + [UInt8](repeating: 0, count: totalLength - 1 - sizeLength)
+    }
+
     /// Element IDs keep their marker bits on the wire, so they are written as their big-endian bytes.
     public static func encodeID(_ id: UInt32) -> [UInt8] {
         let length = id > 0xFF_FFFF ? 4 : id > 0xFFFF ? 3 : id > 0xFF ? 2 : 1
@@ -61,9 +81,17 @@ public enum EBML {
         public static let docTypeVersion: UInt32 = 0x4287
         public static let docTypeReadVersion: UInt32 = 0x4285
 
+        public static let void: UInt32 = 0xEC
+        public static let crc32: UInt32 = 0xBF
+
         public static let segment: UInt32 = 0x1853_8067
+        public static let seekHead: UInt32 = 0x114D_9B74
+        public static let seek: UInt32 = 0x4DBB
+        public static let seekID: UInt32 = 0x53AB
+        public static let seekPosition: UInt32 = 0x53AC
         public static let info: UInt32 = 0x1549_A966
         public static let timestampScale: UInt32 = 0x2A_D7B1
+        public static let duration: UInt32 = 0x4489
         public static let muxingApp: UInt32 = 0x4D80
         public static let writingApp: UInt32 = 0x5741
         public static let dateUTC: UInt32 = 0x4461
@@ -89,6 +117,24 @@ public enum EBML {
         public static let cluster: UInt32 = 0x1F43_B675
         public static let timestamp: UInt32 = 0xE7
         public static let simpleBlock: UInt32 = 0xA3
+        public static let blockGroup: UInt32 = 0xA0
+
+        public static let cues: UInt32 = 0x1C53_BB6B
+        public static let cuePoint: UInt32 = 0xBB
+        public static let cueTime: UInt32 = 0xB3
+        public static let cueTrackPositions: UInt32 = 0xB7
+        public static let cueTrack: UInt32 = 0xF7
+        public static let cueClusterPosition: UInt32 = 0xF1
+        public static let cueRelativePosition: UInt32 = 0xF0
+
+        public static let chapters: UInt32 = 0x1043_A770
+        public static let tags: UInt32 = 0x1254_C367
+        public static let attachments: UInt32 = 0x1941_A469
+
+        /// The children of a Segment: one of these ends an unknown-size Cluster.
+        public static let segmentLevel: Set<UInt32> = [
+            seekHead, info, tracks, cluster, cues, chapters, tags, attachments,
+        ]
     }
 }
 

@@ -27,9 +27,6 @@ public struct WebMTrackDescription: Sendable, Equatable {
     /// Matroska's CodecDelay: for Opus the OpusHead pre-skip, which demuxers use to trim the start.
     public var codecDelayNanoseconds: UInt64
     public var seekPreRollNanoseconds: UInt64
-    /// Matroska's DefaultDuration, written when set. See `ParticipantRecorder` for why video carries one.
-    public var defaultDurationNanoseconds: UInt64?
-
     public init(
         number: UInt64, codec: WebMCodec, width: Int = 0, height: Int = 0, sampleRate: Double = 0, channels: Int = 0,
         codecPrivate: [UInt8]? = nil, codecDelayNanoseconds: UInt64 = 0, seekPreRollNanoseconds: UInt64 = 0
@@ -65,13 +62,15 @@ public enum WebMWriterError: Error, Equatable, Sendable {
     case invalidTrackNumber(UInt64)
     case duplicateTrackNumber(UInt64)
     case unknownTrack(UInt64)
+    /// `append` after `finalize`: the file already ends with its Cues.
+    case finalized
 }
 
 /// Counts of input the writer had to bend to keep the file valid; none of these should happen in a healthy recording.
 public struct WebMWriterStatistics: Sendable, Equatable {
     public var blocks = 0
     public var clusters = 0
-    /// Blocks earlier than the previous block of their track, written at that previous timestamp.
+    /// Blocks not later than the previous block of their track, written 1 ms after it.
     public var outOfOrderClamped = 0
     /// Blocks earlier than their cluster's timestamp, written at the cluster's timestamp.
     public var beforeClusterClamped = 0
@@ -81,11 +80,23 @@ public struct WebMWriterStatistics: Sendable, Equatable {
     public init() {}
 }
 
-/// Writes a live WebM stream: bytes in, bytes out, append-only.
+/// Writes a WebM file that is live while it grows and finalized in place when it ends: frames in, bytes out.
 ///
-/// The Segment and every Cluster have unknown size, so nothing is ever rewritten and a process killed
-/// at any byte leaves a file that plays up to its last complete block. Timestamps are milliseconds
-/// (TimestampScale 1 ms) on one timeline shared by all tracks.
+/// While recording, the Segment and every Cluster have unknown size and bytes are only appended, so a
+/// process killed at any byte leaves a file that plays up to its last complete block. The header holds
+/// room (Voids) for what only the end knows: a SeekHead after the Segment's start, a Duration in Info.
+/// `finalize()` then returns the Cues to append and the patches (sizes, Duration, SeekHead) to write
+/// over the bytes already written; see `WebMFinalization`.
+///
+/// Timestamps are milliseconds on one timeline shared by all tracks. TimestampScale stays 1 ms, as the
+/// WebM guidelines ask: every player and tool handles it, a cluster of up to a second keeps its block
+/// offsets far from int16's limit, and 1 ms is finer than anything a frame interval needs (a 60 fps
+/// frame lasts 16.7 ms, an Opus packet 10-60 ms). Rounding RTP clocks (90 kHz, 48 kHz) to it moves a
+/// frame by under a millisecond and never accumulates, since each frame is rounded from its own RTP time.
+///
+/// No track declares a DefaultDuration: WebRTC video has no constant frame rate, so any declared one
+/// would be invented, and tools would take it for the real one (ffprobe's r_frame_rate, converters
+/// duplicating frames to match it). Readers take the rate from the timestamps instead.
 public struct WebMWriter: Sendable {
     /// A cluster never spans this much, bounding what a crash can lose and keeping offsets far from int16's limit.
     public static let maximumClusterMilliseconds: Int64 = 1000
@@ -100,9 +111,16 @@ public struct WebMWriter: Sendable {
     public let dateUnixMilliseconds: Int64?
     public private(set) var statistics = WebMWriterStatistics()
 
+    /// Where everything written so far lies, for `finalize`.
+    public private(set) var layout = WebMLayout()
+
     private var headerWritten = false
+    private var isFinalized = false
     private var clusterTimestamp: Int64?
     private var lastTimestamp: [UInt64: Int64] = [:]
+    /// The length of everything returned so far, which is where the next byte lands in the file.
+    private var written: Int64 = 0
+    private var blocks = WebMBlockTracker()
 
     public init(tracks: [WebMTrackDescription], writingApp: String, dateUnixMilliseconds: Int64? = nil) throws(WebMWriterError) {
         guard !tracks.isEmpty else { throw .noTracks }
@@ -117,11 +135,12 @@ public struct WebMWriter: Sendable {
         self.dateUnixMilliseconds = dateUnixMilliseconds
     }
 
-    /// EBML header, the start of the Segment, Info and Tracks. `append` emits it first if this was never called.
+    /// EBML header, the start of the Segment, the SeekHead's room, Info and Tracks. `append` emits it
+    /// first if this was never called.
     public mutating func header() -> [UInt8] {
         guard !headerWritten else { return [] }
         headerWritten = true
-        var out = ByteWriter(capacity: 256)
+        var out = ByteWriter(capacity: 384)
         out.ebmlMaster(EBML.ID.ebml) { ebml in
             ebml.ebmlUInt(EBML.ID.ebmlVersion, 1)
             ebml.ebmlUInt(EBML.ID.ebmlReadVersion, 1)
@@ -132,28 +151,47 @@ public struct WebMWriter: Sendable {
             ebml.ebmlUInt(EBML.ID.docTypeReadVersion, 2)
         }
         out.ebmlID(EBML.ID.segment)
+        layout.segmentSizeOffset = written + Int64(out.count)
         out.write(contentsOf: EBML.unknownSize)
-        out.ebmlMaster(EBML.ID.info) { info in
-            info.ebmlUInt(EBML.ID.timestampScale, 1_000_000)
-            info.ebmlString(EBML.ID.muxingApp, "EngageBot WebMWriter")
-            info.ebmlString(EBML.ID.writingApp, writingApp)
-            if let dateUnixMilliseconds {
-                // DateUTC counts nanoseconds from 2001-01-01T00:00:00Z, not from the Unix epoch.
-                let millisecondsFrom2001 = dateUnixMilliseconds - 978_307_200_000
-                let (nanoseconds, overflow) = millisecondsFrom2001.multipliedReportingOverflow(by: 1_000_000)
-                if !overflow { info.ebmlInt64(EBML.ID.dateUTC, nanoseconds) }
-            }
+        layout.segmentDataOffset = written + Int64(out.count)
+
+        let seekHeadStart = written + Int64(out.count)
+        out.write(contentsOf: EBML.void(totalLength: WebMLayout.seekHeadSlotLength) ?? [])
+        layout.seekHeadSlot = seekHeadStart..<(written + Int64(out.count))
+
+        var info = ByteWriter(capacity: 128)
+        info.ebmlUInt(EBML.ID.timestampScale, 1_000_000)
+        let durationInInfo = info.count
+        info.write(contentsOf: EBML.void(totalLength: WebMLayout.durationSlotLength) ?? [])
+        info.ebmlString(EBML.ID.muxingApp, "EngageBot WebMWriter")
+        info.ebmlString(EBML.ID.writingApp, writingApp)
+        if let dateUnixMilliseconds {
+            // DateUTC counts nanoseconds from 2001-01-01T00:00:00Z, not from the Unix epoch.
+            let millisecondsFrom2001 = dateUnixMilliseconds - 978_307_200_000
+            let (nanoseconds, overflow) = millisecondsFrom2001.multipliedReportingOverflow(by: 1_000_000)
+            if !overflow { info.ebmlInt64(EBML.ID.dateUTC, nanoseconds) }
         }
+        layout.infoOffset = written + Int64(out.count)
+        out.ebmlID(EBML.ID.info)
+        out.write(contentsOf: EBML.encodeSize(UInt64(info.count)))
+        layout.durationSlot = written + Int64(out.count + durationInInfo)
+        out.write(contentsOf: info.bytes)
+
+        layout.tracksOffset = written + Int64(out.count)
         out.ebmlMaster(EBML.ID.tracks) { list in
             for track in tracks { list.ebmlMaster(EBML.ID.trackEntry) { Self.writeTrackEntry(track, into: &$0) } }
         }
+        written += Int64(out.count)
+        layout.end = written
         return out.bytes
     }
 
-    /// The smallest distance between two blocks of a track, in milliseconds: its DefaultDuration, else 1.
-    static func minimumStep(_ track: WebMTrackDescription) -> Int64 {
-        guard let duration = track.defaultDurationNanoseconds, duration > 0 else { return 1 }
-        return Int64((duration + 999_999) / 1_000_000)
+    /// What turns the file written so far into a finalized one, and the end of writing; `nil` when
+    /// nothing was ever written. The file edge appends `trailing`, applies `patches`, and syncs.
+    public mutating func finalize() -> WebMFinalization? {
+        guard headerWritten, !isFinalized else { return nil }
+        isFinalized = true
+        return WebMFinalization(layout)
     }
 
     /// The bytes to append for one frame: possibly the header, possibly a new Cluster, then one SimpleBlock.
@@ -161,18 +199,21 @@ public struct WebMWriter: Sendable {
     public mutating func append(
         frame: some Collection<UInt8>, track: UInt64, timestampMilliseconds: Int64, keyframe: Bool
     ) throws(WebMWriterError) -> [UInt8] {
+        guard !isFinalized else { throw .finalized }
         guard let description = tracks.first(where: { $0.number == track }) else { throw .unknownTrack(track) }
         var out = ByteWriter(capacity: frame.count + 64)
         if !headerWritten { out.write(contentsOf: header()) }
+        let base = written - Int64(out.count)
 
         var timestamp = timestampMilliseconds
         if timestamp < 0 {
             timestamp = 0
             statistics.negativeClamped += 1
         }
-        // Two blocks of one track never share a timestamp: demuxers then see equal DTS, and a video track
-        // keeps at least its declared frame duration between blocks (see `ParticipantRecorder`).
-        let step = Self.minimumStep(description)
+        // Two blocks of one track never share a timestamp, or demuxers see equal DTS. Frames keep their
+        // own times; only an exact collision or a step back (a burst rounded to the same millisecond,
+        // a late frame) moves a block, and by the least that keeps the track strictly increasing.
+        let step: Int64 = 1
         if let last = lastTimestamp[track], timestamp < last + step {
             timestamp = last + step
             statistics.outOfOrderClamped += 1
@@ -183,9 +224,13 @@ public struct WebMWriter: Sendable {
             let start = clusterStart(for: timestamp, track: track)
             clusterTimestamp = start
             statistics.clusters += 1
+            let clusterOffset = base + Int64(out.count)
             out.ebmlID(EBML.ID.cluster)
+            let sizeOffset = base + Int64(out.count)
+            // Unknown while live; 8 bytes wide so that finalizing can write the real size over it.
             out.write(contentsOf: EBML.unknownSize)
             out.ebmlUInt(EBML.ID.timestamp, UInt64(start))
+            layout.clusters.append(WebMLayout.Cluster(offset: clusterOffset, sizeOffset: sizeOffset, end: 0))
         }
         let start = clusterTimestamp ?? timestamp
         if timestamp < start {
@@ -196,6 +241,7 @@ public struct WebMWriter: Sendable {
         lastTimestamp[track] = timestamp
 
         let trackNumber = EBML.encodeSize(track)
+        let blockOffset = base + Int64(out.count)
         out.ebmlID(EBML.ID.simpleBlock)
         out.write(contentsOf: EBML.encodeSize(UInt64(trackNumber.count + 3 + frame.count)))
         out.write(contentsOf: trackNumber)
@@ -204,6 +250,16 @@ public struct WebMWriter: Sendable {
         out.write(UInt8(description.codec.isVideo && !keyframe ? 0x00 : 0x80))
         out.write(contentsOf: frame)
         statistics.blocks += 1
+        written = base + Int64(out.count)
+        layout.end = written
+        if let cluster = layout.clusters.indices.last {
+            layout.clusters[cluster].end = written
+            let clusterBody = layout.clusters[cluster].sizeOffset + 8
+            blocks.record(
+                track: track, time: timestamp, keyframe: description.codec.isVideo ? keyframe : true,
+                isVideo: description.codec.isVideo,
+                clusterOffset: layout.clusters[cluster].offset, relativePosition: blockOffset - clusterBody, into: &layout)
+        }
         return out.bytes
     }
 
@@ -232,7 +288,6 @@ public struct WebMWriter: Sendable {
         if let codecPrivate = track.codecPrivate { entry.ebmlBinary(EBML.ID.codecPrivate, codecPrivate) }
         if track.codecDelayNanoseconds > 0 { entry.ebmlUInt(EBML.ID.codecDelay, track.codecDelayNanoseconds) }
         if track.seekPreRollNanoseconds > 0 { entry.ebmlUInt(EBML.ID.seekPreRoll, track.seekPreRollNanoseconds) }
-        if let duration = track.defaultDurationNanoseconds { entry.ebmlUInt(EBML.ID.defaultDuration, duration) }
         if track.codec.isVideo {
             entry.ebmlMaster(EBML.ID.video) { video in
                 video.ebmlUInt(EBML.ID.pixelWidth, UInt64(max(track.width, 0)))

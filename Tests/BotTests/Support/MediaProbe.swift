@@ -13,13 +13,18 @@ struct MediaProbe {
     }
 
     var streams: [Stream]
-    /// What `ffmpeg -v error -i FILE -f null -` printed: empty for a clean decode.
+    /// What ffmpeg printed decoding every frame (`-v error ... -f null -`): empty for a clean decode.
     var decodeErrors: String
 
     func stream(_ kind: String) -> Stream? { streams.first { $0.kind == kind } }
 
     static func probe(_ file: URL) throws -> MediaProbe {
-        let decode = try Processes.run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", file.path, "-f", "null", "-"])
+        // `-enc_time_base -1`: frames pass through on the file's own time base. By default ffmpeg 5.1 puts them
+        // on a 1/r_frame_rate grid (1/15 s for a 15 fps camera) and notes every pair of jittered frames that
+        // round to one tick ("non monotonically increasing dts to muxer"), which says nothing of the file.
+        // Decoder errors are reported either way.
+        let decode = try Processes.run("/usr/bin/ffmpeg", [
+            "-nostdin", "-v", "error", "-i", file.path, "-enc_time_base", "-1", "-f", "null", "-"])
         let info = try Processes.run("/usr/bin/ffprobe", [
             "-v", "error", "-show_entries", "stream=index,codec_name,codec_type,width,height", "-of", "json", file.path])
         let packets = try Processes.run("/usr/bin/ffprobe", [

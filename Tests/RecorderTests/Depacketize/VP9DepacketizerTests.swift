@@ -41,7 +41,8 @@ import Testing
 
     @Test func spatialLayersBecomeASuperframe() throws {
         // Two spatial layers of one picture: SID 0 then SID 1, each its own B...E run.
-        let base: [UInt8] = Array(repeating: 0xAA, count: 300)
+        // The base layer opens with a keyframe's uncompressed header (frame marker, profile 0, KEY_FRAME, sync code).
+        let base: [UInt8] = [0x82, 0x49, 0x83, 0x42] + Array(repeating: 0xAA, count: 296)
         let enhancement: [UInt8] = Array(repeating: 0xBB, count: 5)
         let ss: [UInt8] = [0x30, 0x00, 0xA0, 0x00, 0x78, 0x01, 0x40, 0x00, 0xF0]  // 2 layers, 160x120 and 320x240
         let payloads: [[UInt8]] = [
@@ -74,5 +75,16 @@ import Testing
             let packet = RTPPacket(payloadType: 98, sequenceNumber: 1, timestamp: 0, ssrc: 1, payload: full[0..<length])
             #expect(throws: ParseError.self) { try VP9Depacketizer().fragment(of: packet) }
         }
+    }
+
+    /// P = 0 alone does not make a keyframe: an intra-only frame (frame_type 1) has it too, and a seek
+    /// cannot start there. The bitstream's frame type decides.
+    @Test func onlyTheBitstreamsKeyFrameTypeIsAKeyframe() throws {
+        let keyframe: [UInt8] = [0x08, 0x82, 0x49, 0x83, 0x42, 0x00]  // B; marker, profile 0, KEY_FRAME, sync code
+        let intraOnly: [UInt8] = [0x08, 0x86, 0x00, 0x00, 0x00, 0x00]  // B; marker, profile 0, non-key frame type
+        let depacketizer = VP9Depacketizer()
+        let packet = { (payload: [UInt8]) in RTPPacket(payloadType: 98, sequenceNumber: 1, timestamp: 0, ssrc: 1, payload: payload[...]) }
+        #expect(try depacketizer.fragment(of: packet(keyframe)).isKeyframe)
+        #expect(try !depacketizer.fragment(of: packet(intraOnly)).isKeyframe)
     }
 }

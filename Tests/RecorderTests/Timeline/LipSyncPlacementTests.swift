@@ -65,6 +65,25 @@ import Testing
         #expect(steps.allSatisfy { $0 > 0 && abs($0 - 33_333_333) <= 33_333_333 / 50 + 1 }, "steps \(steps)")
     }
 
+    @Test func reportsStampedWithAStallingSendersSendTimeNeverPushFramesBackwards() {
+        // Like aiortc or our own tile under load: each report's mapping is off by up to ±60 ms.
+        var sync = LipSync()
+        sync.addTrack(ssrc: 3, clockRate: 48_000)
+        var positions: [Int64] = []
+        for step in 0..<500 {
+            if step % 50 == 0 {
+                let wobble = step % 100 == 0 ? 0.06 : -0.06
+                sync.senderReport(ssrc: 3, ntp: Self.ntp(seconds: 3000 + Double(step) * 0.02 + wobble),
+                                  rtpTimestamp: UInt32(step * 960))
+            }
+            positions.append(sync.place(ssrc: 3, rtpTimestamp: UInt32(step * 960),
+                                        receivedAt: Timestamp(nanoseconds: Self.second + Int64(step) * 20_000_000)).nanoseconds)
+        }
+        let steps = zip(positions.dropFirst(), positions).map { $0 - $1 }
+        #expect(steps.allSatisfy { abs($0 - 20_000_000) <= 20_000_000 / 50 + 1 }, "steps \(steps.filter { abs($0 - 20_000_000) > 400_001 })")
+        #expect(sync.statistics.reanchors == 9)
+    }
+
     @Test func hostileReportsCannotDragFramesFarFromTheirArrival() {
         var sync = LipSync()
         sync.addTrack(ssrc: 5, clockRate: 48_000)

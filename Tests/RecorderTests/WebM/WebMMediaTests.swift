@@ -41,7 +41,7 @@ struct WebMMediaTests {
         #expect(recording.videoKeyframes >= 4)
         #expect(recording.statistics.outOfOrderClamped + recording.statistics.beforeClusterClamped == 0)
 
-        let decode = try MediaTool.run(MediaTool.ffmpeg, ["-v", "error", "-i", url.path, "-f", "null", "-"])
+        let decode = try MediaTool.run(MediaTool.ffmpeg, MediaTool.decodeArguments(url.path))
         #expect(decode.status == 0)
         #expect(decode.stderr.isEmpty, "ffmpeg: \(decode.stderr)")
 
@@ -109,7 +109,7 @@ struct WebMMediaTests {
             let cutURL = inputs.directory.appendingPathComponent("cut-\(cut).webm")
             try Data(recording.bytes.prefix(cut)).write(to: cutURL)
 
-            let decode = try MediaTool.run(MediaTool.ffmpeg, ["-v", "error", "-i", cutURL.path, "-f", "null", "-"])
+            let decode = try MediaTool.run(MediaTool.ffmpeg, MediaTool.decodeArguments(cutURL.path))
             #expect(decode.status == 0, "cut at \(cut)")
             let complaints = decode.stderr.split(separator: "\n").filter {
                 !$0.contains("File ended prematurely") && !$0.contains("Last message repeated")

@@ -8,6 +8,14 @@ enum MediaTool {
         FileManager.default.isExecutableFile(atPath: ffmpeg) && FileManager.default.isExecutableFile(atPath: ffprobe)
     }
 
+    /// Decodes every frame and reports only what is wrong: `-enc_time_base -1` passes frames through on
+    /// the file's own time base. By default ffmpeg 5.1 puts them on a 1/r_frame_rate grid (1/15 s for a
+    /// 15 fps camera) and notes every pair of jittered frames that round to one tick ("non monotonically
+    /// increasing dts to muxer"), which says nothing of the file. Decoder errors are reported either way.
+    static func decodeArguments(_ path: String) -> [String] {
+        ["-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-"]
+    }
+
     struct Output {
         var status: Int32
         var stdout: String

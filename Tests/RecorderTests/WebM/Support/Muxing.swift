@@ -13,6 +13,11 @@ struct MuxedRecording {
     /// Where each SimpleBlock ends, to know which blocks a truncated file still holds whole.
     var blockEnds: [(track: UInt64, end: Int)] = []
     var statistics = WebMWriterStatistics()
+    /// What the writer kept while writing, and what it returned on finalizing.
+    var layout = WebMLayout()
+    var finalization: WebMFinalization?
+    /// The live bytes with the finalization applied, as the file edge does on a clean close.
+    var finalizedBytes: [UInt8] { finalization.map { $0.applied(to: bytes) } ?? bytes }
 
     static let videoTrack: UInt64 = 1
     static let audioTrack: UInt64 = 2
@@ -60,7 +65,21 @@ struct MuxedRecording {
             }
         }
         recording.statistics = writer.statistics
+        recording.layout = writer.layout
+        recording.finalization = writer.finalize()
         try Data(recording.bytes).write(to: url)
         return recording
+    }
+}
+
+extension WebMFinalization {
+    /// What `RecordingFile.apply` does to a file on disk, done to bytes in memory.
+    func applied(to live: [UInt8]) -> [UInt8] {
+        var bytes = Array(live.prefix(Int(trailingOffset))) + trailing
+        for patch in patches {
+            let start = Int(patch.offset)
+            bytes.replaceSubrange(start..<(start + patch.bytes.count), with: patch.bytes)
+        }
+        return bytes
     }
 }

@@ -1,0 +1,81 @@
+import Foundation
+import Recorder
+
+/// One recording on disk: appended with plain `write(2)` calls while live, so a killed process leaves
+/// everything written so far, then finalized in place once (Cues appended, sizes, Duration and SeekHead
+/// written over the room the header reserved).
+///
+/// The file is locked (`flock`) while open, so `engage-bot repair` never finalizes a file that a
+/// running recorder is still writing.
+final class RecordingFile {
+    let path: String
+    private var descriptor: Int32 = -1
+    private(set) var bytesWritten = 0
+
+    init(path: String) { self.path = path }
+
+    func append(_ bytes: [UInt8]) throws {
+        if descriptor < 0 {
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw POSIXError.current }
+            _ = flock(descriptor, LOCK_EX | LOCK_NB)
+        }
+        try Self.write(bytes, at: nil, to: descriptor)
+        bytesWritten += bytes.count
+    }
+
+    /// Nothing to do when nothing was ever written.
+    func finalize(_ finalization: WebMFinalization) throws {
+        guard descriptor >= 0 else { return }
+        try Self.apply(finalization, to: descriptor)
+    }
+
+    func close() {
+        if descriptor >= 0 {
+            fsync(descriptor)
+            _ = Foundation.close(descriptor)
+            descriptor = -1
+        }
+    }
+
+    deinit { close() }
+
+    /// Cuts whatever lies past the media, appends the Cues and syncs them before any patch, so that every
+    /// patch lands on a file whose tail is already whole; then the patches in their order, and a sync.
+    static func apply(_ finalization: WebMFinalization, to descriptor: Int32) throws {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw POSIXError.current }
+        if Int64(status.st_size) != finalization.trailingOffset {
+            guard ftruncate(descriptor, off_t(finalization.trailingOffset)) == 0 else { throw POSIXError.current }
+        }
+        try write(finalization.trailing, at: finalization.trailingOffset, to: descriptor)
+        guard fsync(descriptor) == 0 else { throw POSIXError.current }
+        for patch in finalization.patches {
+            try write(patch.bytes, at: patch.offset, to: descriptor)
+        }
+        guard fsync(descriptor) == 0 else { throw POSIXError.current }
+    }
+
+    /// All of `bytes`, at `offset` (`pwrite`) or at the end (`write`), through short writes and EINTR.
+    private static func write(_ bytes: [UInt8], at offset: Int64?, to descriptor: Int32) throws {
+        var done = 0
+        while done < bytes.count {
+            let written = bytes[done...].withUnsafeBytes { buffer in
+                if let offset {
+                    pwrite(descriptor, buffer.baseAddress, buffer.count, off_t(offset + Int64(done)))
+                } else {
+                    Foundation.write(descriptor, buffer.baseAddress, buffer.count)
+                }
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError.current
+            }
+            done += written
+        }
+    }
+}
+
+extension POSIXError {
+    static var current: POSIXError { POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+}
