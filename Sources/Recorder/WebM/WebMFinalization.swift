@@ -59,6 +59,17 @@ public struct WebMFinalization: Sendable, Equatable {
                 patches.append(Patch(offset: cluster.sizeOffset, bytes: field))
             }
         }
+        for (track, slot) in layout.frameDurationSlots.sorted(by: { $0.key < $1.key }) {
+            // The measured mean frame interval, in nanoseconds (timestamps are in milliseconds).
+            guard let timing = layout.frameTiming[track], timing.frames >= 2, timing.last > timing.first else { continue }
+            let (span, overflow) = (timing.last - timing.first).multipliedReportingOverflow(by: 1_000_000)
+            guard !overflow else { continue }
+            var entry = ByteWriter(capacity: WebMLayout.frameDurationSlotLength)
+            entry.ebmlID(EBML.ID.defaultDuration)
+            entry.write(contentsOf: EBML.encodeSize(8))
+            entry.write(UInt64(span / Int64(timing.frames - 1)))
+            patches.append(Patch(offset: slot, bytes: entry.bytes))
+        }
         if let slot = layout.durationSlot, !layout.clusters.isEmpty {
             var duration = ByteWriter(capacity: WebMLayout.durationSlotLength)
             // Duration must be positive; a lone frame at zero has no measured length, so it gets one unit.
