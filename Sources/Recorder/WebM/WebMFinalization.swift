@@ -59,11 +59,29 @@ public struct WebMFinalization: Sendable, Equatable {
                 patches.append(Patch(offset: cluster.sizeOffset, bytes: field))
             }
         }
+        // Readers give each video frame the declared mean interval, so the media lasts at least that past
+        // the last frame of each video track.
+        var duration = layout.duration
+        for timing in layout.frameTiming.values where timing.frames >= 2 && timing.last > timing.first {
+            let mean = (timing.last - timing.first + Int64(timing.frames - 2)) / Int64(timing.frames - 1)
+            duration = max(duration, timing.last &+ mean)
+        }
+        for (track, slot) in layout.frameDurationSlots.sorted(by: { $0.key < $1.key }) {
+            // The measured mean frame interval, in nanoseconds (timestamps are in milliseconds).
+            guard let timing = layout.frameTiming[track], timing.frames >= 2, timing.last > timing.first else { continue }
+            let (span, overflow) = (timing.last - timing.first).multipliedReportingOverflow(by: 1_000_000)
+            guard !overflow else { continue }
+            var entry = ByteWriter(capacity: WebMLayout.frameDurationSlotLength)
+            entry.ebmlID(EBML.ID.defaultDuration)
+            entry.write(contentsOf: EBML.encodeSize(8))
+            entry.write(UInt64(span / Int64(timing.frames - 1)))
+            patches.append(Patch(offset: slot, bytes: entry.bytes))
+        }
         if let slot = layout.durationSlot, !layout.clusters.isEmpty {
-            var duration = ByteWriter(capacity: WebMLayout.durationSlotLength)
+            var durationElement = ByteWriter(capacity: WebMLayout.durationSlotLength)
             // Duration must be positive; a lone frame at zero has no measured length, so it gets one unit.
-            duration.ebmlFloat(EBML.ID.duration, Double(max(layout.duration, 1)))
-            patches.append(Patch(offset: slot, bytes: duration.bytes))
+            durationElement.ebmlFloat(EBML.ID.duration, Double(max(duration, 1)))
+            patches.append(Patch(offset: slot, bytes: durationElement.bytes))
         }
         if let slot = layout.seekHeadSlot {
             var entries: [(UInt32, Int64)] = []

@@ -36,6 +36,13 @@ public struct WebMLayout: Sendable, Equatable {
         }
     }
 
+    /// What a video track's frames span, for the mean frame interval.
+    public struct FrameTiming: Sendable, Equatable {
+        public var first: Int64
+        public var last: Int64
+        public var frames: Int
+    }
+
     /// The Segment's 8-byte size field.
     public var segmentSizeOffset: Int64 = 0
     /// The first byte of the Segment's body, the origin of SeekPosition and CueClusterPosition.
@@ -46,6 +53,9 @@ public struct WebMLayout: Sendable, Equatable {
     public var durationSlot: Int64?
     public var infoOffset: Int64?
     public var tracksOffset: Int64?
+    /// Room in each video TrackEntry for a DefaultDuration (`frameDurationSlotLength` bytes: a Void while live).
+    public var frameDurationSlots: [UInt64: Int64] = [:]
+    public var frameTiming: [UInt64: FrameTiming] = [:]
     public var clusters: [Cluster] = []
     /// Every video keyframe.
     public var keyframeCuePoints: [CuePoint] = []
@@ -61,6 +71,8 @@ public struct WebMLayout: Sendable, Equatable {
 
     /// Duration's ID (2 bytes), its size (1 byte) and the 8-byte float.
     public static let durationSlotLength = 11
+    /// DefaultDuration's ID (3 bytes), its size (1 byte) and an 8-byte unsigned integer.
+    public static let frameDurationSlotLength = 12
     /// A SeekHead naming Info, Tracks and Cues takes 68 bytes with 8-byte positions; the rest stays a Void.
     public static let seekHeadSlotLength = 96
     /// The most room a file read back may claim for its SeekHead (a finalized file's SeekHead and padding
@@ -87,6 +99,12 @@ struct WebMBlockTracker: Sendable, Equatable {
         layout.duration = max(layout.duration, end)
         let point = WebMLayout.CuePoint(time: time, track: track, clusterOffset: clusterOffset, relativePosition: relativePosition)
         if isVideo && keyframe { layout.keyframeCuePoints.append(point) }
+        if isVideo {
+            var timing = layout.frameTiming[track] ?? WebMLayout.FrameTiming(first: time, last: time, frames: 0)
+            timing.last = time
+            timing.frames += 1
+            layout.frameTiming[track] = timing
+        }
         if cuedCluster != clusterOffset {
             cuedCluster = clusterOffset
             layout.clusterCuePoints.append(point)

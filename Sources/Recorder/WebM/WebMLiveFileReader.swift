@@ -87,7 +87,7 @@ public enum WebMLiveFileReader {
             case EBML.ID.tracks:
                 guard let end = completeEnd else { throw Failure("Tracks is cut short") }
                 result.layout.tracksOffset = position
-                videoTracks = try self.videoTracks(bytes, in: bodyStart..<end)
+                (videoTracks, result.layout.frameDurationSlots) = try self.videoTracks(bytes, in: bodyStart..<end)
                 position = end
             case EBML.ID.cluster:
                 guard result.layout.tracksOffset != nil else { throw Failure("a Cluster comes before Tracks") }
@@ -241,19 +241,30 @@ public enum WebMLiveFileReader {
         return slot
     }
 
-    private static func videoTracks(_ bytes: UnsafeRawBufferPointer, in range: Range<Int64>) throws(Failure) -> Set<UInt64> {
+    /// The video tracks, and where each holds room for its DefaultDuration: the 12-byte Void the writer
+    /// reserves, or the DefaultDuration written over it.
+    private static func videoTracks(
+        _ bytes: UnsafeRawBufferPointer, in range: Range<Int64>
+    ) throws(Failure) -> (Set<UInt64>, [UInt64: Int64]) {
         var video: Set<UInt64> = []
+        var slots: [UInt64: Int64] = [:]
         try forEachChild(bytes, in: range) { id, entry, _ throws(Failure) in
             guard id == EBML.ID.trackEntry else { return }
             var number: UInt64?
             var type: UInt64?
-            try forEachChild(bytes, in: entry) { id, body, _ in
+            var slot: Int64?
+            try forEachChild(bytes, in: entry) { id, body, start in
                 if id == EBML.ID.trackNumber { number = readUInt(bytes, in: body) }
                 if id == EBML.ID.trackType { type = readUInt(bytes, in: body) }
+                let fits = body.upperBound - start == Int64(WebMLayout.frameDurationSlotLength)
+                if slot == nil, fits, id == EBML.ID.void || id == EBML.ID.defaultDuration { slot = start }
             }
-            if let number, type == 1 { video.insert(number) }
+            if let number, type == 1 {
+                video.insert(number)
+                if let slot { slots[number] = slot }
+            }
         }
-        return video
+        return (video, slots)
     }
 
     /// Visits the children of a master element that is wholly present; any child that does not fit is malformed.

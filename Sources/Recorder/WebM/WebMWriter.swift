@@ -94,9 +94,12 @@ public struct WebMWriterStatistics: Sendable, Equatable {
 /// frame lasts 16.7 ms, an Opus packet 10-60 ms). Rounding RTP clocks (90 kHz, 48 kHz) to it moves a
 /// frame by under a millisecond and never accumulates, since each frame is rounded from its own RTP time.
 ///
-/// No track declares a DefaultDuration: WebRTC video has no constant frame rate, so any declared one
-/// would be invented, and tools would take it for the real one (ffprobe's r_frame_rate, converters
-/// duplicating frames to match it). Readers take the rate from the timestamps instead.
+/// While live, no track declares a DefaultDuration: WebRTC video has no constant frame rate, and a
+/// declared one would be invented, which tools take for the real one (ffprobe's r_frame_rate, converters
+/// duplicating frames to match it). Finalizing writes the measured mean frame interval into room held
+/// in each video TrackEntry: ffmpeg's rate guess from jittered capture times is otherwise unreliable
+/// (60/1 or 1000/1 for a 15 fps camera), and the measured mean is the sender's real rate. Every frame
+/// still keeps its own timestamp.
 public struct WebMWriter: Sendable {
     /// A cluster never spans this much, bounding what a crash can lose and keeping offsets far from int16's limit.
     public static let maximumClusterMilliseconds: Int64 = 1000
@@ -178,9 +181,20 @@ public struct WebMWriter: Sendable {
         out.write(contentsOf: info.bytes)
 
         layout.tracksOffset = written + Int64(out.count)
-        out.ebmlMaster(EBML.ID.tracks) { list in
-            for track in tracks { list.ebmlMaster(EBML.ID.trackEntry) { Self.writeTrackEntry(track, into: &$0) } }
+        var list = ByteWriter(capacity: 256)
+        var slotsInList: [(track: UInt64, offset: Int)] = []
+        for track in tracks {
+            var entry = ByteWriter(capacity: 128)
+            let slot = Self.writeTrackEntry(track, into: &entry)
+            list.ebmlID(EBML.ID.trackEntry)
+            list.write(contentsOf: EBML.encodeSize(UInt64(entry.count)))
+            if let slot { slotsInList.append((track.number, list.count + slot)) }
+            list.write(contentsOf: entry.bytes)
         }
+        out.ebmlID(EBML.ID.tracks)
+        out.write(contentsOf: EBML.encodeSize(UInt64(list.count)))
+        for slot in slotsInList { layout.frameDurationSlots[slot.track] = written + Int64(out.count + slot.offset) }
+        out.write(contentsOf: list.bytes)
         written += Int64(out.count)
         layout.end = written
         return out.bytes
@@ -279,7 +293,8 @@ public struct WebMWriter: Sendable {
         return max(floor, min(timestamp, laggingTrack))
     }
 
-    private static func writeTrackEntry(_ track: WebMTrackDescription, into entry: inout ByteWriter) {
+    /// Returns where, in the entry's body, a video track holds room for its DefaultDuration.
+    private static func writeTrackEntry(_ track: WebMTrackDescription, into entry: inout ByteWriter) -> Int? {
         entry.ebmlUInt(EBML.ID.trackNumber, track.number)
         entry.ebmlUInt(EBML.ID.trackUID, track.number)
         entry.ebmlUInt(EBML.ID.trackType, track.codec.isVideo ? 1 : 2)
@@ -288,7 +303,10 @@ public struct WebMWriter: Sendable {
         if let codecPrivate = track.codecPrivate { entry.ebmlBinary(EBML.ID.codecPrivate, codecPrivate) }
         if track.codecDelayNanoseconds > 0 { entry.ebmlUInt(EBML.ID.codecDelay, track.codecDelayNanoseconds) }
         if track.seekPreRollNanoseconds > 0 { entry.ebmlUInt(EBML.ID.seekPreRoll, track.seekPreRollNanoseconds) }
+        var slot: Int?
         if track.codec.isVideo {
+            slot = entry.count
+            entry.write(contentsOf: EBML.void(totalLength: WebMLayout.frameDurationSlotLength) ?? [])
             entry.ebmlMaster(EBML.ID.video) { video in
                 video.ebmlUInt(EBML.ID.pixelWidth, UInt64(max(track.width, 0)))
                 video.ebmlUInt(EBML.ID.pixelHeight, UInt64(max(track.height, 0)))
@@ -299,5 +317,6 @@ public struct WebMWriter: Sendable {
                 audio.ebmlUInt(EBML.ID.channels, UInt64(max(track.channels, 1)))
             }
         }
+        return slot
     }
 }

@@ -56,6 +56,10 @@ struct WebMFinalizationTests {
         #expect(tree.contains { $0.hasPrefix("+ Segment: size ") }, "the Segment has a known size")
         #expect(!tree.contains { $0.contains("size is unknown") }, "\(tree.filter { $0.contains("unknown") })")
         #expect(tree.contains { $0.contains("+ Duration:") })
+        // The measured mean frame interval: 15 fps.
+        let declared = tree.first { $0.contains("+ Default duration:") }
+        let rate = declared?.split(separator: "(").last?.split(separator: " ").first.flatMap { Double($0) }
+        #expect(abs((rate ?? 0) - 15) < 0.05, "mkvinfo: \(declared ?? "no Default duration")")
         #expect(tree.filter { $0.hasSuffix("+ Seek head") }.count == 1)
         for name in ["KaxInfo", "KaxTracks", "KaxCues"] {
             #expect(tree.contains { $0.contains("Seek ID") && $0.contains(name) }, "SeekHead names \(name)")
