@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "TileBench", dependencies: ["Tile", "Mesh"], swiftSettings: strict),
 
         .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser"], swiftSettings: strict),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser", "CEngageOpus"], swiftSettings: strict),
         .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder"], swiftSettings: strict),
         .testTarget(
             name: "RoomServerTests",

@@ -154,6 +154,8 @@ public struct ParticipantRecorder: Sendable {
             let duration = (statistics.lastFrameMilliseconds ?? 0) - (statistics.firstFrameMilliseconds ?? 0)
             return "\(statistics.track.kind.rawValue) \(statistics.track.codec.rawValue): \(statistics.framesWritten) frames, "
                 + "\(Double(duration) / 1000) s, \(statistics.jitter.packetsReceived) packets, \(statistics.jitter.lost) lost"
+                + (statistics.jitter.malformed > 0 ? ", \(statistics.jitter.malformed) malformed packets skipped" : "")
+                + (statistics.jitter.oversizedFrames > 0 ? ", \(statistics.jitter.oversizedFrames) oversized frames dropped" : "")
         }.joined(separator: "; ")
     }
 
@@ -167,8 +169,11 @@ public struct ParticipantRecorder: Sendable {
         }
         // Unwrap the 32-bit RTP clock against the previous frame of this track.
         let step = Int64(Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: rtp) &- UInt32(truncatingIfNeeded: state.lastRTP)))
-        state.lastRTP += step
-        let elapsed = (state.lastRTP - state.baseRTP) * 1000 / Int64(max(state.track.clockRate, 1))
+        state.lastRTP &+= step
+        // A sender may jump its clock by 2^31 every frame: the distance is bounded (2^52 ticks is
+        // centuries at 90 kHz) so the conversion to milliseconds cannot overflow.
+        let distance = min(max(state.lastRTP &- state.baseRTP, -(1 << 52)), 1 << 52)
+        let elapsed = distance * 1000 / Int64(max(state.track.clockRate, 1))
         var milliseconds = (state.anchorMilliseconds ?? 0) + elapsed
         let isVideo = state.track.kind == .video
         if isVideo, let last = state.lastMilliseconds {
