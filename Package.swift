@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "TileBench", dependencies: ["Tile", "Mesh"], swiftSettings: strict),
 
         .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser"], swiftSettings: strict),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser", "CEngageOpus"], swiftSettings: strict),
         // Test support shared by test targets: judging recordings by decoding them (flash and beep onsets).
         .target(name: "MediaInspection", path: "Tests/MediaInspection", swiftSettings: strict),
         .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder", "MediaInspection"], swiftSettings: strict),

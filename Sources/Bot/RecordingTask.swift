@@ -16,7 +16,8 @@ final class RecordingTask: Sendable {
         case expect(Set<MediaTrack.Kind>)
     }
 
-    private let inputs: AsyncStream<Input>.Continuation
+    private let inputs: RecordingQueue<Input>
+    private let logger: Logger
     private let task: Task<Void, Never>
     private let ticker: Task<Void, Never>
 
@@ -28,8 +29,11 @@ final class RecordingTask: Sendable {
     init(key: ConnectionKey, peer: String, session: SessionFolder, timeline: MeetingTimeline, logger: Logger,
          requestKeyframe: @escaping @Sendable (UInt32) -> Void,
          report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics], ParticipantRecorder.Placement?) async -> Void) {
-        let (stream, continuation) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
-        inputs = continuation
+        // Bounded: see `RecordingQueue` for the policy when the disk or the CPU falls behind.
+        let inputs = RecordingQueue<Input>()
+        let stream = inputs.stream
+        self.inputs = inputs
+        self.logger = logger
         let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
         self.path = path
         task = Task {
@@ -93,14 +97,17 @@ final class RecordingTask: Sendable {
         ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
-                continuation.yield(.tick(MonotonicClock.now()))
+                _ = inputs.push(.tick(MonotonicClock.now()))
             }
         }
     }
 
     static let reportInterval: Duration = .seconds(5)
 
-    func deliver(_ input: Input) { inputs.yield(input) }
+    func deliver(_ input: Input) {
+        guard let refused = inputs.push(input) else { return }
+        logger.warning("recording \(fileName) falls behind: \(refused) inputs refused so far (queue of \(RecordingQueue<Input>.capacity))")
+    }
 
     func finish() async {
         ticker.cancel()

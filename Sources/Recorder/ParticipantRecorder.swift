@@ -195,6 +195,8 @@ public struct ParticipantRecorder: Sendable {
             let duration = (statistics.lastFrameMilliseconds ?? 0) - (statistics.firstFrameMilliseconds ?? 0)
             return "\(statistics.track.kind.rawValue) \(statistics.track.codec.rawValue): \(statistics.framesWritten) frames, "
                 + "\(Double(duration) / 1000) s, \(statistics.jitter.packetsReceived) packets, \(statistics.jitter.lost) lost"
+                + (statistics.jitter.malformed > 0 ? ", \(statistics.jitter.malformed) malformed packets skipped" : "")
+                + (statistics.jitter.oversizedFrames > 0 ? ", \(statistics.jitter.oversizedFrames) oversized frames dropped" : "")
         }.joined(separator: "; ")
     }
 

@@ -130,10 +130,11 @@ public struct ICECandidate: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The attribute value, `candidate:...`, without `a=`.
+    /// The value of an `a=candidate:` attribute (RFC 8839 §5.1): it starts at the foundation,
+    /// the attribute's name and colon are the SDP line's.
     public var sdpValue: String {
         var fields = [
-            "candidate:" + foundation, String(component), transport.rawValue, String(priority),
+            foundation, String(component), transport.rawValue, String(priority),
             address, String(port), "typ", kind.rawValue,
         ]
         if let relatedAddress { fields += ["raddr", relatedAddress] }
@@ -142,5 +143,6 @@ public struct ICECandidate: Equatable, Sendable, CustomStringConvertible {
         return fields.joined(separator: " ")
     }
 
-    public var description: String { sdpValue }
+    /// As a browser's `RTCIceCandidate.candidate` spells it: `candidate:` and the attribute value.
+    public var description: String { "candidate:" + sdpValue }
 }

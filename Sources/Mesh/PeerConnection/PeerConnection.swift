@@ -70,6 +70,8 @@ public struct PeerConnectionStatistics: Sendable {
     public var srtpFailures = 0
     public var malformedPackets = 0
     public var unknownPayloadTypes = 0
+    /// RTP on an SSRC that `SSRCAdmission` refused.
+    public var unadmittedSourcePackets = 0
     public var retransmissions = 0
     public var receiverReportsSent = 0
     public var keyframeRequestsSent = 0
@@ -109,8 +111,10 @@ public final class PeerConnection {
     /// The stream of the data channel labelled `channel`, once open.
     private var chatChannel: UInt16?
     private var routing = MediaRouting()
+    private var admission = SSRCAdmission()
     private var srtpInbound: SRTPSession?
-    private var srtpOutbound: SRTPSession?
+    /// Readable inside the module so tests can act as a peer that protects its own packets.
+    private(set) var srtpOutbound: SRTPSession?
     private var outgoingAudio: OutgoingTrack?
     private var outgoingVideo: OutgoingTrack?
     private var receiverStatistics: [ReceiverStatistics] = []
@@ -147,6 +151,7 @@ public final class PeerConnection {
         self.localSSRC = PeerConnection.randomSSRC()
         self.localDescription = negotiated.answer.serialized()
         self.routing = MediaRouting(negotiated)
+        self.admission = SSRCAdmission(negotiated)
         self.negotiatedSummary = PeerConnection.summary(negotiated)
         self.outgoingAudio = audio
         self.outgoingVideo = video
@@ -186,6 +191,7 @@ public final class PeerConnection {
         }
         pendingOffer = nil
         routing = MediaRouting(negotiated)
+        admission = SSRCAdmission(negotiated)
         negotiatedSummary = PeerConnection.summary(negotiated)
         bindOutgoing(negotiated)
         // We offered actpass: a browser answers active, which makes us the DTLS server.
@@ -462,6 +468,11 @@ public final class PeerConnection {
             drop("RTP with payload type \(packet.payloadType) that was not negotiated")
             return
         }
+        if case .refused(let report) = admission.admit(packet.ssrc, on: track) {
+            statistics.unadmittedSourcePackets += 1
+            if let report { outputs.append(.event(.dropped(report))) }
+            return
+        }
         let index: Int
         if let known = statisticsIndex[packet.ssrc] {
             index = known
@@ -514,7 +525,8 @@ public final class PeerConnection {
             case .fullIntraRequest(let request) where request.entries.contains(where: { $0.ssrc == outgoingVideo?.ssrc }):
                 outputs.append(.event(.keyframeRequested))
             case .goodbye(let goodbye):
-                byeSources.formUnion(goodbye.sources)
+                // Only sources we track count, so a peer cannot grow this set with invented SSRCs.
+                byeSources.formUnion(goodbye.sources.filter { knownTracks[$0] != nil })
                 // A page that closes says BYE for all its streams; one track ending alone is not a departure.
                 if !knownTracks.isEmpty && Set(knownTracks.keys).isSubset(of: byeSources) {
                     finish(.closed("RTCP BYE from the peer"))
@@ -549,20 +561,24 @@ public final class PeerConnection {
         let videoSources = knownTracks.values.filter { $0.kind == .video }.map(\.ssrc).sorted()
         if !videoSources.isEmpty {
             packets.append(.receiverEstimatedMaximumBitrate(ReceiverEstimatedMaximumBitrate(
-                senderSSRC: localSSRC, bitrate: configuration.advertisedBitrate, ssrcs: videoSources)))
+                senderSSRC: localSSRC, bitrate: configuration.advertisedBitrate,
+                ssrcs: Array(videoSources.prefix(SSRCAdmission.maximumSources)))))
         }
         statistics.receiverReportsSent += 1
-        sendRTCP(packets)
+        sendRTCP(packets, opening: .receiverReport(ReceiverReport(ssrc: localSSRC)))
     }
 
-    private func sendRTCP(_ packets: [RTCPPacket]) {
+    private func sendRTCP(_ packets: [RTCPPacket], opening: RTCPPacket? = nil) {
         guard let srtpOutbound, let destination else { return }
-        var bytes = RTCPCompound.serialize(packets)
-        do {
-            try srtpOutbound.protectRTCP(&bytes)
-            outputs.append(.transmit(bytes, to: destination))
-        } catch {
-            drop("could not protect our own RTCP: \(error)")
+        let packing = RTCPCompound.pack(packets, opening: opening)
+        if packing.leftOut > 0 { drop("RTCP packet of ours larger than a datagram left out: \(packing.leftOut)") }
+        for var bytes in packing.datagrams {
+            do {
+                try srtpOutbound.protectRTCP(&bytes)
+                outputs.append(.transmit(bytes, to: destination))
+            } catch {
+                drop("could not protect our own RTCP: \(error)")
+            }
         }
     }
 

@@ -5,9 +5,9 @@
 ///     SSRC/CSRC list
 ///     optional: length (8 bits), reason for leaving (UTF-8), padded to 32 bits
 public struct Goodbye: RTCPMessage {
-    /// At most 31 fit in one packet.
+    /// At most 31 fit in one packet; more are left out when written.
     public var sources: [UInt32]
-    /// At most 255 bytes of UTF-8.
+    /// At most 255 bytes of UTF-8; a longer one is cut when written.
     public var reason: [UInt8]?
 
     public init(sources: [UInt32], reason: [UInt8]? = nil) {
@@ -17,8 +17,7 @@ public struct Goodbye: RTCPMessage {
 
     public var packetType: UInt8 { RTCPPacketType.goodbye }
     public var countOrFormat: UInt8 {
-        precondition(sources.count <= 31, "a BYE carries at most 31 sources")
-        return UInt8(sources.count)
+        UInt8(min(sources.count, 31))
     }
 
     public static func parseBody(_ reader: inout ByteReader, countOrFormat: UInt8) throws -> Goodbye {
@@ -36,9 +35,9 @@ public struct Goodbye: RTCPMessage {
     }
 
     public func writeBody(into writer: inout ByteWriter) {
-        for source in sources { writer.write(source) }
-        if let reason {
-            precondition(reason.count <= 255, "a BYE reason is at most 255 bytes")
+        for source in sources.prefix(31) { writer.write(source) }
+        if let fullReason = reason {
+            let reason = fullReason.prefix(255)
             writer.write(UInt8(reason.count))
             writer.write(contentsOf: reason)
             writer.writeZeros((4 - (1 + reason.count) % 4) % 4)

@@ -75,7 +75,9 @@ extension RTCPMessage {
         writeBody(into: &body)
         let padding = (4 - body.count % 4) % 4
         let words = (body.count + padding) / 4
-        precondition(words <= Int(UInt16.max), "RTCP packet too long for its length field")
+        // Every writer bounds its body far below this; a body that still overflows the length
+        // field is left out rather than written with a wrapped length.
+        guard words <= Int(UInt16.max) else { return }
         RTCPHeader(hasPadding: padding > 0, countOrFormat: countOrFormat, packetType: packetType, length: UInt16(words))
             .write(into: &writer)
         writer.write(contentsOf: body.bytes)

@@ -47,8 +47,9 @@ extension RTCPCompound {
         }
         var packets: [RTCPPacket] = []
         repeat {
-            packets.append(.receiverReport(ReceiverReport(ssrc: ssrc, reportBlocks: Array(blocks.prefix(31)))))
-            blocks.removeFirst(min(31, blocks.count))
+            packets.append(.receiverReport(ReceiverReport(
+                ssrc: ssrc, reportBlocks: Array(blocks.prefix(ReportBlock.maximumPerPacket)))))
+            blocks.removeFirst(min(ReportBlock.maximumPerPacket, blocks.count))
         } while !blocks.isEmpty
         packets.append(.sourceDescription(SourceDescription(source: ssrc, cname: cname)))
         return packets

@@ -19,7 +19,7 @@ public struct ReceiverEstimatedMaximumBitrate: RTCPMessage {
     /// Bits per second. Written with the smallest exponent that fits, rounding down,
     /// so a sender never reads more than we meant.
     public var bitrate: UInt64
-    /// At most 255.
+    /// At most 255 fit the count field; more are left out when written.
     public var ssrcs: [UInt32]
 
     public init(senderSSRC: UInt32, bitrate: UInt64, ssrcs: [UInt32]) {
@@ -63,13 +63,13 @@ public struct ReceiverEstimatedMaximumBitrate: RTCPMessage {
     }
 
     public func writeBody(into writer: inout ByteWriter) {
-        precondition(ssrcs.count <= 255, "a REMB names at most 255 SSRCs")
+        let written = ssrcs.prefix(255)
         let (exponent, mantissa) = exponentAndMantissa
         writer.write(senderSSRC)
         writer.write(UInt32(0))
         writer.write(Self.identifier)
-        writer.write(UInt8(ssrcs.count))
+        writer.write(UInt8(written.count))
         writer.writeUInt24(UInt32(exponent) << Self.mantissaBits | mantissa)
-        for ssrc in ssrcs { writer.write(ssrc) }
+        for ssrc in written { writer.write(ssrc) }
     }
 }

@@ -8,7 +8,7 @@
 /// an empty RR still opens every compound packet.
 public struct ReceiverReport: RTCPMessage {
     public var ssrc: UInt32
-    /// At most 31 fit in one packet.
+    /// At most 31 fit in one packet; more are left out when written (`RTCPCompound.receiverReport` splits).
     public var reportBlocks: [ReportBlock]
     /// Kept so a parsed packet serializes back to the same bytes; a multiple of 4 bytes.
     public var profileExtensions: [UInt8]
@@ -21,8 +21,7 @@ public struct ReceiverReport: RTCPMessage {
 
     public var packetType: UInt8 { RTCPPacketType.receiverReport }
     public var countOrFormat: UInt8 {
-        precondition(reportBlocks.count <= 31, "an RR carries at most 31 report blocks")
-        return UInt8(reportBlocks.count)
+        UInt8(min(reportBlocks.count, ReportBlock.maximumPerPacket))
     }
 
     public static func parseBody(_ reader: inout ByteReader, countOrFormat: UInt8) throws -> ReceiverReport {
@@ -36,7 +35,7 @@ public struct ReceiverReport: RTCPMessage {
 
     public func writeBody(into writer: inout ByteWriter) {
         writer.write(ssrc)
-        for block in reportBlocks { block.write(into: &writer) }
+        for block in reportBlocks.prefix(ReportBlock.maximumPerPacket) { block.write(into: &writer) }
         writer.write(contentsOf: profileExtensions)
     }
 }

@@ -15,6 +15,8 @@
 ///     +=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+
 public struct ReportBlock: Equatable, Sendable {
     public static let size = 24
+    /// The 5-bit count field of an SR or RR.
+    public static let maximumPerPacket = 31
     /// The cumulative loss field is a signed 24-bit integer: duplicates can make it negative.
     public static let cumulativeLostRange: ClosedRange<Int32> = -0x80_0000...0x7f_ffff
 

@@ -32,8 +32,7 @@ public struct SenderReport: RTCPMessage {
 
     public var packetType: UInt8 { RTCPPacketType.senderReport }
     public var countOrFormat: UInt8 {
-        precondition(reportBlocks.count <= 31, "an SR carries at most 31 report blocks")
-        return UInt8(reportBlocks.count)
+        UInt8(min(reportBlocks.count, ReportBlock.maximumPerPacket))
     }
 
     public static func parseBody(_ reader: inout ByteReader, countOrFormat: UInt8) throws -> SenderReport {
@@ -54,7 +53,7 @@ public struct SenderReport: RTCPMessage {
         writer.write(rtpTimestamp)
         writer.write(packetCount)
         writer.write(octetCount)
-        for block in reportBlocks { block.write(into: &writer) }
+        for block in reportBlocks.prefix(ReportBlock.maximumPerPacket) { block.write(into: &writer) }
         writer.write(contentsOf: profileExtensions)
     }
 }

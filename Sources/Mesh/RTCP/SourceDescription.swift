@@ -53,8 +53,7 @@ public struct SourceDescription: RTCPMessage {
 
     public var packetType: UInt8 { RTCPPacketType.sourceDescription }
     public var countOrFormat: UInt8 {
-        precondition(chunks.count <= 31, "an SDES carries at most 31 chunks")
-        return UInt8(chunks.count)
+        UInt8(min(chunks.count, 31))
     }
 
     public static func parseBody(_ reader: inout ByteReader, countOrFormat: UInt8) throws -> SourceDescription {
@@ -76,14 +75,15 @@ public struct SourceDescription: RTCPMessage {
     }
 
     public func writeBody(into writer: inout ByteWriter) {
-        for chunk in chunks {
+        // The count field holds 31 chunks and an item length 255 bytes: more is left out, never wrapped.
+        for chunk in chunks.prefix(31) {
             let start = writer.count
             writer.write(chunk.source)
-            for item in chunk.items {
-                precondition(item.type != 0 && item.value.count <= 255, "SDES item type 0 or longer than 255 bytes")
+            for item in chunk.items where item.type != 0 {
+                let value = item.value.prefix(255)
                 writer.write(item.type)
-                writer.write(UInt8(item.value.count))
-                writer.write(contentsOf: item.value)
+                writer.write(UInt8(value.count))
+                writer.write(contentsOf: value)
             }
             let used = writer.count - start + 1
             writer.writeZeros(1 + (4 - used % 4) % 4)

@@ -126,7 +126,8 @@ public struct TransportWideCongestionControl: RTCPMessage {
     }
 
     public func writeBody(into writer: inout ByteWriter) {
-        precondition(statuses.count <= Int(UInt16.max), "TWCC: at most 65535 statuses per packet")
+        // The count field holds 65535 statuses; the builder makes far fewer, a longer list is cut.
+        let statuses = self.statuses.prefix(Int(UInt16.max))
         writer.write(senderSSRC)
         writer.write(mediaSSRC)
         writer.write(baseSequenceNumber)

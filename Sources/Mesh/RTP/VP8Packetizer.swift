@@ -12,8 +12,8 @@ public struct VP8Packetizer: Sendable {
     static let descriptorSize = 4
 
     public init(maxPayloadSize: Int = 1100, pictureID: UInt16 = 0) {
-        precondition(maxPayloadSize > Self.descriptorSize, "no room for VP8 data")
-        self.maxPayloadSize = maxPayloadSize
+        // At least one byte of VP8 per packet, whatever the caller asks.
+        self.maxPayloadSize = max(maxPayloadSize, Self.descriptorSize + 1)
         self.pictureID = pictureID & 0x7FFF
     }
 
@@ -21,7 +21,7 @@ public struct VP8Packetizer: Sendable {
     /// last one and gives them all the frame's RTP timestamp. An empty frame yields none.
     public mutating func packetize(_ frame: ArraySlice<UInt8>) -> [[UInt8]] {
         guard !frame.isEmpty else { return [] }
-        let capacity = maxPayloadSize - Self.descriptorSize
+        let capacity = max(1, maxPayloadSize - Self.descriptorSize)
         let packetCount = (frame.count + capacity - 1) / capacity
         // Equal sizes rather than full packets then a runt: the same packet count, and no
         // tiny last packet to be the odd one out in pacing and loss.

@@ -2,8 +2,21 @@
 /// fragments into messages, and per-stream ordering.
 ///
 /// RFC 4960 gives every fragment of a message consecutive TSNs, so a message is complete when
-/// a run of held TSNs goes from a B fragment to an E fragment on one stream.
+/// a run of held TSNs goes from a B fragment to an E fragment on one stream. Runs are kept by
+/// their two ends, so a new fragment joins its neighbours in constant time and each fragment
+/// is copied into its message once: reassembly is linear in the fragments received.
+///
+/// Everything held is bounded by `capacity`, and each fragment or waiting message is charged at
+/// least `minimumCharge` bytes of it, so a flood of tiny fragments cannot multiply the
+/// bookkeeping. Per-stream state is kept for at most `maximumStreams` streams.
 struct InboundQueue {
+    /// Roughly what holding one fragment or message costs besides its bytes.
+    static let minimumCharge = 64
+    /// Data channels use a handful of streams; this leaves room for any page.
+    static let maximumStreams = 1024
+    /// Duplicates reported per SACK; more between two SACKs are only counted.
+    static let maximumDuplicates = 32
+
     struct Message: Equatable {
         var streamID: UInt16
         var ppid: UInt32
@@ -23,6 +36,11 @@ struct InboundQueue {
     private var duplicates: [UInt32] = []
     /// Fragments of messages not yet complete, by TSN.
     private var fragments: [UInt32: ChunkPayloadData] = [:]
+    /// Runs of consecutive held fragments that may belong to one message: first TSN to last, and back.
+    private var runLast: [UInt32: UInt32] = [:]
+    private var runFirst: [UInt32: UInt32] = [:]
+    /// Fragments copied into messages; stays linear in the fragments received.
+    private(set) var fragmentCopies = 0
     private var streams: [UInt16: InboundStream] = [:]
     /// Messages ready for the owner, in delivery order.
     private(set) var delivered: [Message] = []
@@ -42,6 +60,9 @@ struct InboundQueue {
 
     var advertisedWindow: UInt32 { UInt32(clamping: max(0, capacity - bufferedBytes)) }
     var hasGaps: Bool { !aboveCumulative.isEmpty }
+    var streamsWithState: Int { streams.count }
+
+    private static func charge(_ byteCount: Int) -> Int { max(byteCount, minimumCharge) }
 
     enum Outcome: Equatable {
         case accepted
@@ -53,15 +74,15 @@ struct InboundQueue {
     mutating func receive(_ chunk: ChunkPayloadData) -> Outcome {
         let tsn = chunk.tsn
         if Serial.lessOrEqual(tsn, cumulativeTSN) || aboveCumulative.contains(tsn) {
-            duplicates.append(tsn)
+            if duplicates.count < Self.maximumDuplicates { duplicates.append(tsn) }
             return .duplicate
         }
-        guard bufferedBytes + chunk.userData.count <= capacity else { return .noRoom }
+        guard bufferedBytes + Self.charge(chunk.userData.count) <= capacity else { return .noRoom }
         aboveCumulative.insert(tsn)
         while aboveCumulative.remove(cumulativeTSN &+ 1) != nil { cumulativeTSN &+= 1 }
         fragments[tsn] = chunk
-        bufferedBytes += chunk.userData.count
-        assembleMessage(around: tsn)
+        bufferedBytes += Self.charge(chunk.userData.count)
+        join(tsn, chunk)
         return .accepted
     }
 
@@ -73,15 +94,26 @@ struct InboundQueue {
         while aboveCumulative.remove(cumulativeTSN &+ 1) != nil { cumulativeTSN &+= 1 }
         for (tsn, fragment) in fragments where Serial.lessOrEqual(tsn, chunk.newCumulativeTSN) {
             fragments[tsn] = nil
-            bufferedBytes -= fragment.userData.count
+            bufferedBytes -= Self.charge(fragment.userData.count)
+        }
+        // Runs lose their abandoned start; what is left of one starts right after the new cumulative TSN.
+        for (first, last) in runLast where Serial.lessOrEqual(first, chunk.newCumulativeTSN) {
+            runLast[first] = nil
+            if Serial.lessOrEqual(last, chunk.newCumulativeTSN) {
+                runFirst[last] = nil
+            } else {
+                runLast[chunk.newCumulativeTSN &+ 1] = last
+                runFirst[last] = chunk.newCumulativeTSN &+ 1
+            }
         }
         for skipped in chunk.streams {
+            guard streams[skipped.streamIdentifier] != nil || streams.count < Self.maximumStreams else { continue }
             var stream = streams[skipped.streamIdentifier] ?? InboundStream()
             if !Serial.less(skipped.streamSequenceNumber, stream.nextSSN) {
                 // Messages at or before the skipped one that did arrive are still delivered.
                 for ssn in stream.ready.keys where !Serial.less(skipped.streamSequenceNumber, ssn) {
                     if let entry = stream.ready.removeValue(forKey: ssn), let message = entry {
-                        bufferedBytes -= message.bytes.count
+                        bufferedBytes -= Self.charge(message.bytes.count)
                         delivered.append(message)
                     }
                 }
@@ -92,9 +124,13 @@ struct InboundQueue {
         }
     }
 
-    /// RFC 6525 5.2.2: the peer's sequence numbers on these streams start again at 0.
+    /// RFC 6525 5.2.2: the peer's sequence numbers on these streams start again at 0. Messages
+    /// still waiting for an earlier sequence number can never be delivered: their bytes are released.
     mutating func resetStreams(_ ids: [UInt16]) {
-        for id in ids { streams[id] = nil }
+        for id in ids {
+            guard let stream = streams.removeValue(forKey: id) else { continue }
+            for case let message? in stream.ready.values { bufferedBytes -= Self.charge(message.bytes.count) }
+        }
     }
 
     mutating func takeDelivered() -> [Message] {
@@ -130,37 +166,41 @@ struct InboundQueue {
         return sack
     }
 
-    private mutating func assembleMessage(around tsn: UInt32) {
-        guard let chunk = fragments[tsn] else { return }
+    /// Joins the new fragment to the runs ending just before and starting just after it, when
+    /// they can be one message; assembles the run once it goes from a B to an E fragment.
+    private mutating func join(_ tsn: UInt32, _ chunk: ChunkPayloadData) {
         var first = tsn
-        var current = chunk
-        while !current.beginning {
-            guard let previous = fragments[first &- 1], previous.streamIdentifier == chunk.streamIdentifier,
-                !previous.ending
-            else { return }
-            first &-= 1
-            current = previous
-        }
         var last = tsn
-        current = chunk
-        while !current.ending {
-            guard let next = fragments[last &+ 1], next.streamIdentifier == chunk.streamIdentifier, !next.beginning
-            else { return }
-            last &+= 1
-            current = next
+        if !chunk.beginning, let previous = fragments[tsn &- 1], previous.streamIdentifier == chunk.streamIdentifier,
+           !previous.ending, let start = runFirst.removeValue(forKey: tsn &- 1)
+        {
+            first = start
         }
+        if !chunk.ending, let next = fragments[tsn &+ 1], next.streamIdentifier == chunk.streamIdentifier,
+           !next.beginning, let end = runLast.removeValue(forKey: tsn &+ 1)
+        {
+            last = end
+        }
+        guard let head = fragments[first], let tail = fragments[last], head.beginning, tail.ending else {
+            runLast[first] = last
+            runFirst[last] = first
+            return
+        }
+        runLast[first] = nil
+        runFirst[last] = nil
         var bytes: [UInt8] = []
+        var released = 0
         var tsnInMessage = first
-        var head = chunk
         while true {
             if let fragment = fragments.removeValue(forKey: tsnInMessage) {
-                if tsnInMessage == first { head = fragment }
                 bytes.append(contentsOf: fragment.userData)
+                released += Self.charge(fragment.userData.count)
+                fragmentCopies += 1
             }
             if tsnInMessage == last { break }
             tsnInMessage &+= 1
         }
-        bufferedBytes -= bytes.count
+        bufferedBytes -= released
         let message = Message(streamID: head.streamIdentifier, ppid: head.payloadProtocolIdentifier, bytes: bytes)
         if bytes.count > maxMessageSize {
             refusals.append(
@@ -177,8 +217,12 @@ struct InboundQueue {
     }
 
     private mutating func place(_ message: Message?, ssn: UInt16, stream id: UInt16) {
+        guard streams[id] != nil || streams.count < Self.maximumStreams else {
+            refusals.append("message on stream \(id) refused: already \(Self.maximumStreams) streams with state")
+            return
+        }
         var stream = streams[id] ?? InboundStream()
-        if let message { bufferedBytes += message.bytes.count }
+        if let message { bufferedBytes += Self.charge(message.bytes.count) }
         stream.ready[ssn] = .some(message)
         streams[id] = stream
         deliverReady(on: id)
@@ -188,7 +232,7 @@ struct InboundQueue {
         guard var stream = streams[id] else { return }
         while let entry = stream.ready.removeValue(forKey: stream.nextSSN) {
             if let message = entry {
-                bufferedBytes -= message.bytes.count
+                bufferedBytes -= Self.charge(message.bytes.count)
                 delivered.append(message)
             }
             stream.nextSSN &+= 1

@@ -44,6 +44,9 @@ public struct SCTPAssociation {
     /// The reason the last packet was dropped, for logs and tests.
     public private(set) var lastDropReason: String?
     public private(set) var droppedPackets = 0
+    /// Control chunks (HEARTBEAT ACK echoing a huge HEARTBEAT, ERROR reports) that would not fit
+    /// a packet of `maxPacketSize`: refused rather than left blocking every chunk queued behind them.
+    public private(set) var refusedControlChunks = 0
 
     private let localTag: UInt32
     private let localInitialTSN: UInt32
@@ -187,6 +190,7 @@ public struct SCTPAssociation {
             sackDue = nil
             dataPacketsSinceSack = 0
         }
+        refuseOversizedControlChunks()
         while let next = control.first, next.wireSize <= room {
             chunks.append(control.removeFirst())
             room -= next.wireSize
@@ -203,6 +207,15 @@ public struct SCTPAssociation {
             return outbox.isEmpty ? nil : outbox.removeFirst()
         }
         return packet(tag: peerTag, chunks: chunks)
+    }
+
+    private mutating func refuseOversizedControlChunks() {
+        let largest = configuration.maxPacketSize - SCTPPacket.commonHeaderSize
+        let before = control.count
+        control.removeAll { $0.wireSize > largest }
+        guard control.count < before else { return }
+        refusedControlChunks += before - control.count
+        lastDropReason = "control chunk larger than a \(configuration.maxPacketSize)-byte packet refused"
     }
 
     public mutating func pollEvent() -> SCTPEvent? {
@@ -247,10 +260,20 @@ public struct SCTPAssociation {
     /// Resets our outgoing side of these streams (RFC 6525 outgoing SSN reset), which closes
     /// the data channels on them. Data already queued is delivered first.
     public mutating func resetStreams(_ ids: [UInt16]) {
-        let fresh = ids.filter { !reconfig.isResetting($0) }
-        guard !fresh.isEmpty else { return }
-        reconfig.queued.append(contentsOf: fresh)
+        var added = false
+        for id in ids where !reconfig.isResetting(id) {
+            reconfig.queue(id)
+            added = true
+        }
+        guard added else { return }
         sendNextResetRequest()
+    }
+
+    /// Streams named in one outgoing reset request, so that the RE-CONFIG chunk fits a packet:
+    /// a request for more (a peer may ask us to reset tens of thousands) goes out in several.
+    var maximumStreamsPerResetRequest: Int {
+        // Common header, chunk header, parameter header, then three 32-bit fields and 16 bits per stream.
+        max(1, (configuration.maxPacketSize - SCTPPacket.commonHeaderSize - SCTPChunk.headerSize - 4 - 12) / 2)
     }
 
     /// Graceful close: queued data is delivered, then SHUTDOWN (RFC 4960 9.2).
@@ -324,6 +347,11 @@ public struct SCTPAssociation {
         guard state == .cookieWait, let cookie = fields.stateCookie else {
             lastDropReason = "INIT ACK in state \(state) ignored"
             return
+        }
+        let echoSize = SCTPChunk.headerSize + cookie.count
+        guard echoSize <= configuration.maxPacketSize - SCTPPacket.commonHeaderSize else {
+            learnPeer(fields)
+            return close(abortingWith: "state cookie of \(cookie.count) bytes cannot be echoed in one packet")
         }
         learnPeer(fields)
         state = .cookieEchoed
@@ -405,6 +433,10 @@ public struct SCTPAssociation {
         if sequence == reconfig.peerNextSequence &- 1, let last = reconfig.lastResult {
             return respond(to: sequence, result: last)
         }
+        // Requests wait for the data before them; a peer that piles them up is told to come back.
+        if sequence == reconfig.peerNextSequence, reconfig.deferred.count >= StreamResetState.maximumDeferred {
+            return respond(to: sequence, result: .errorRequestAlreadyInProgress)
+        }
         guard acceptRequestSequence(sequence) else { return }
         reconfig.deferred.append((sequence, lastTSN, streams))
         performDeferredResets()
@@ -459,8 +491,7 @@ public struct SCTPAssociation {
 
     private mutating func sendNextResetRequest() {
         guard reconfig.inFlight == nil, !reconfig.queued.isEmpty, peerTag != nil else { return }
-        let streams = reconfig.queued
-        reconfig.queued.removeAll()
+        let streams = reconfig.dequeue(maximumStreamsPerResetRequest)
         let sequence = reconfig.nextRequestSequence
         reconfig.nextRequestSequence &+= 1
         let parameter = SCTPReconfigParameter.outgoingSSNResetRequest(
@@ -623,9 +654,17 @@ struct StreamResetState {
         var parameter: SCTPReconfigParameter
     }
 
+    /// Peer requests held back waiting for data; more are answered "in progress".
+    static let maximumDeferred = 16
+
     var nextRequestSequence: UInt32 = 0
-    var queued: [UInt16] = []
-    var inFlight: Request?
+    /// Streams to reset in the next requests, in order, and the same as a set for lookups.
+    private(set) var queued: [UInt16] = []
+    private var queuedSet: Set<UInt16> = []
+    var inFlight: Request? {
+        didSet { inFlightSet = Set(inFlight?.streams ?? []) }
+    }
+    private var inFlightSet: Set<UInt16> = []
     var deadline: Timestamp?
     /// An incoming SSN reset request our next outgoing request answers.
     var implicitResponse: UInt32?
@@ -635,6 +674,18 @@ struct StreamResetState {
     var deferred: [(sequence: UInt32, lastTSN: UInt32, streams: [UInt16])] = []
 
     func isResetting(_ stream: UInt16) -> Bool {
-        queued.contains(stream) || inFlight?.streams.contains(stream) == true
+        queuedSet.contains(stream) || inFlightSet.contains(stream)
+    }
+
+    mutating func queue(_ stream: UInt16) {
+        if queuedSet.insert(stream).inserted { queued.append(stream) }
+    }
+
+    /// The first `count` queued streams, removed from the queue.
+    mutating func dequeue(_ count: Int) -> [UInt16] {
+        let taken = Array(queued.prefix(count))
+        queued.removeFirst(taken.count)
+        queuedSet.subtract(taken)
+        return taken
     }
 }

@@ -52,8 +52,21 @@ public struct RoomSession: Sendable {
 
     /// Whether we share a screen: then everyone gets a second connection carrying it (PROTOCOL.md, Screen sharing).
     public private(set) var sharesScreen = false
+    public let limits: ConnectionLimits
+    /// New connections refused by `limits`.
+    public private(set) var refusedConnections = 0
 
-    public init(me: String) { self.me = me }
+    public init(me: String, limits: ConnectionLimits = ConnectionLimits()) {
+        self.me = me
+        self.limits = limits
+    }
+
+    /// A counted refusal, reported at the 1st, 10th, 100th… one.
+    private mutating func refuse(_ reason: String, from peer: String) -> [RoomAction] {
+        refusedConnections += 1
+        guard DropReporting.isReportWorthy(refusedConnections) else { return [] }
+        return [.rejected("connection from '\(peer.logSafe)' refused (\(refusedConnections) so far): \(reason)")]
+    }
 
     /// The first frame to send after the WebSocket opens.
     public func join() -> RoomAction {
@@ -85,11 +98,14 @@ public struct RoomSession: Sendable {
             if connections[key] != nil {
                 return [.rejected("repeated new-peer for live connection \(key) of '\(peer.logSafe)' ignored")]
             }
+            if let reason = limits.refusal(for: peer, among: connections) { return refuse(reason, from: peer) }
             connections[key] = ConnectionRecord(peer: peer, role: .offerer, stage: .negotiating)
             var actions: [RoomAction] = [.makeOffer(key, peer: peer)]
             // A sharer offers every newcomer its screen too (a sharer's own new-peer gets none: it has ours).
             let ownScreen = ConnectionKey(remoteChannel: channel, kind: .ownScreen)
-            if sharesScreen, !screenSharing, connections[ownScreen] == nil {
+            if sharesScreen, !screenSharing, connections[ownScreen] == nil,
+               limits.refusal(for: peer, among: connections) == nil
+            {
                 connections[ownScreen] = ConnectionRecord(peer: peer, role: .offerer, stage: .negotiating)
                 actions.append(.makeOffer(ownScreen, peer: peer))
             }
@@ -103,6 +119,7 @@ public struct RoomSession: Sendable {
             if connections[key] != nil {
                 return [.rejected("second offer for live connection \(key) of '\(peer.logSafe)' dropped")]
             }
+            if let reason = limits.refusal(for: peer, among: connections) { return refuse(reason, from: peer) }
             connections[key] = ConnectionRecord(peer: peer, role: .answerer, stage: .negotiating)
             return [.answerOffer(key, peer: peer, sdp: sdp)]
 

@@ -6,7 +6,16 @@ import Mesh
 ///
 /// It expects packets in sequence order with every gap reported through `packetsLost()`;
 /// `JitterBuffer` provides that.
+///
+/// A frame's size is the sender's to choose, and a sender that never sets the end bit (nor
+/// changes the timestamp) would grow one frame forever. So a frame is bounded in bytes and in
+/// packets; one that outgrows either is dropped as if cut by a loss, counted in `oversizedFrames`.
 public struct FrameAssembler: Sendable {
+    /// Far above any real frame: a 4K VP9 keyframe at high quality is around 1 MiB.
+    public static let maximumFrameBytes = 4 << 20
+    /// A 4 MiB frame in ~1200-byte packets is ~3,500 packets.
+    public static let maximumPacketsPerFrame = 8_192
+
     public enum Event: Sendable, Equatable {
         case frame(MediaFrame)
         /// A frame thrown away: cut by a loss, or a delta frame while waiting for a keyframe.
@@ -16,11 +25,14 @@ public struct FrameAssembler: Sendable {
     public let depacketizer: any Depacketizer
     /// Video only: set at the start and after every loss, cleared by a keyframe.
     public private(set) var isAwaitingKeyframe: Bool
+    /// Frames dropped for outgrowing `maximumFrameBytes` or `maximumPacketsPerFrame`.
+    public private(set) var oversizedFrames = 0
 
     private var isInFrame = false
     /// The current frame is being skipped (no keyframe yet): its bytes are never copied.
     private var isDiscarding = false
     private var data: [UInt8] = []
+    private var packetsInFrame = 0
     private var layerStarts: [Int] = []
     private var rtpTimestamp: UInt32 = 0
     private var isKeyframe = false
@@ -51,12 +63,28 @@ public struct FrameAssembler: Sendable {
         } else {
             lastSequence = sequence
             if time > receivedAt { receivedAt = time }
+            packetsInFrame &+= 1
+            if !isDiscarding, packetsInFrame > Self.maximumPacketsPerFrame
+                || fragment.data.count > Self.maximumFrameBytes - data.count
+            {
+                abandonOversizedFrame(into: &events)
+            }
             if !isDiscarding {
                 if fragment.startsLayerFrame { layerStarts.append(data.count) }
                 data.append(contentsOf: fragment.data)
             }
         }
         if fragment.isFrameEnd { finish(into: &events) }
+    }
+
+    /// Skips the rest of the current frame: for video, later frames wait for a keyframe as after a loss.
+    private mutating func abandonOversizedFrame(into events: inout [Event]) {
+        oversizedFrames &+= 1
+        isDiscarding = true
+        data = []
+        layerStarts.removeAll()
+        if depacketizer.isVideo { isAwaitingKeyframe = true }
+        events.append(.dropped(awaitingKeyframe: depacketizer.isVideo))
     }
 
     /// Drops the partial frame, if any, and for video waits for the next keyframe.
@@ -78,6 +106,7 @@ public struct FrameAssembler: Sendable {
         into events: inout [Event]
     ) {
         isInFrame = true
+        packetsInFrame = 1
         self.rtpTimestamp = rtpTimestamp
         firstSequence = sequence
         lastSequence = sequence

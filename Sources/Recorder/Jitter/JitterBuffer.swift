@@ -266,6 +266,7 @@ public struct JitterBuffer: Sendable {
             }
         }
         events.removeAll(keepingCapacity: true)
+        statistics.oversizedFrames = assembler.oversizedFrames
     }
 
     private mutating func requestKeyframe(reason: String, at time: Timestamp) {

@@ -22,6 +22,8 @@ public struct JitterStatistics: Sendable, Equatable {
     public var lost = 0
     public var framesEmitted = 0
     public var framesDropped = 0
+    /// Of `framesDropped`: frames that outgrew `FrameAssembler`'s size bounds.
+    public var oversizedFrames = 0
     public var keyframeRequests = 0
     /// Sequence jumps taken as a new stream rather than a gap.
     public var restarts = 0

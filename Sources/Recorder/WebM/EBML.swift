@@ -9,9 +9,10 @@ public enum EBML {
     /// The largest size an 8-byte vint can carry; all ones is reserved for `unknownSize`.
     public static let maximumSize: UInt64 = (1 << 56) - 2
 
-    /// The shortest vint for `value`. Values above `maximumSize` cannot exist in memory, so they trap.
+    /// The shortest vint for `value`. Values above `maximumSize` cannot exist in memory; one is
+    /// written as `maximumSize` rather than trapping.
     public static func encodeSize(_ value: UInt64) -> [UInt8] {
-        precondition(value <= maximumSize, "EBML size \(value) does not fit in 8 bytes")
+        let value = min(value, maximumSize)
         var length = 1
         // All ones at a given length means "unknown", so a value equal to it needs one byte more.
         while length < 8, value >= (UInt64(1) << (7 * UInt64(length))) - 1 { length += 1 }

@@ -19,8 +19,11 @@ import Testing
         #expect(lines.count >= 10)
         for line in lines {
             let candidate = try ICECandidate(parsing: line)
-            #expect("a=" + candidate.sdpValue == line)
+            #expect("a=candidate:" + candidate.sdpValue == line)
             #expect(try ICECandidate(parsing: candidate.sdpValue) == candidate)
+            // The attribute value starts at the foundation; the browser API's form adds `candidate:`.
+            #expect(!candidate.sdpValue.hasPrefix("candidate:"))
+            #expect(candidate.description == line.dropFirst(2))
         }
     }
 
@@ -61,7 +64,10 @@ import Testing
         #expect(srflx.kind == .serverReflexive)
         #expect(srflx.relatedAddress == "192.168.1.20")
         #expect(srflx.relatedPort == 50000)
+        // The `a=candidate:` attribute value (RFC 8839 §5.1) starts at the foundation; the browser API's form adds the prefix.
         #expect(srflx.sdpValue ==
+            "842163049 1 udp 1677729535 203.0.113.7 61234 typ srflx raddr 192.168.1.20 rport 50000 generation 0")
+        #expect(srflx.description ==
             "candidate:842163049 1 udp 1677729535 203.0.113.7 61234 typ srflx raddr 192.168.1.20 rport 50000 generation 0")
 
         let v6 = try ICECandidate(parsing: "candidate:3 1 udp 2122197247 2001:db8::5 40000 typ host")

@@ -10,11 +10,14 @@ struct PeerPair {
     var now = Timestamp.seconds(1)
     var offererEvents: [PeerEvent] = []
     var answererEvents: [PeerEvent] = []
+    /// The largest datagram each side sent.
+    var largestFromOfferer = 0
+    var largestFromAnswerer = 0
 
-    init(tamperOffer: (String) -> String = { $0 }) throws {
+    init(offererSendsMedia: Bool = false, tamperOffer: (String) -> String = { $0 }) throws {
         let certificate = try DTLSCertificate()
         offerer = PeerConnection(offeringWith: .init(certificate: certificate, localAddress: offererAddress,
-                                                     cname: "offerer"), at: now)
+                                                     cname: "offerer", sendsMedia: offererSendsMedia), at: now)
         let answererCertificate = try DTLSCertificate()
         answerer = try PeerConnection(answering: tamperOffer(offerer.localDescription), configuration: .init(
             certificate: answererCertificate, localAddress: answererAddress, cname: "answerer"), at: now)
@@ -30,6 +33,11 @@ struct PeerPair {
                 drain: while true {
                     switch from.pollOutput() {
                     case .transmit(let bytes, _):
+                        if from === offerer {
+                            largestFromOfferer = max(largestFromOfferer, bytes.count)
+                        } else {
+                            largestFromAnswerer = max(largestFromAnswerer, bytes.count)
+                        }
                         to.handleDatagram(bytes, from: fromAddress, at: now)
                         moved = true
                     case .event(let event):
@@ -86,6 +94,22 @@ extension [PeerEvent] {
         let reason = try #require(pair.answererEvents.failure)
         #expect(reason.contains("fingerprint"))
         #expect(!pair.answererEvents.connected)
+    }
+
+    @Test func ourOffersAndAnswersWriteCandidatesAsRFC8839Does() throws {
+        let pair = try PeerPair()
+        for description in [pair.offerer.localDescription, pair.answerer.localDescription] {
+            let lines = description.components(separatedBy: "\r\n").filter { $0.hasPrefix("a=candidate:") }
+            #expect(!lines.isEmpty)
+            for line in lines {
+                // candidate-attribute = "candidate" ":" foundation SP component-id SP transport ...
+                let fields = line.dropFirst("a=candidate:".count).split(separator: " ")
+                #expect(fields.count >= 8, "\(line)")
+                #expect(fields.first?.allSatisfy { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" } == true, "\(line)")
+                #expect(fields.dropFirst().first == "1", "\(line)")
+                #expect(fields.dropFirst(6).first == "typ", "\(line)")
+            }
+        }
     }
 
     @Test func malformedOffersAreRefusedWithAReason() throws {

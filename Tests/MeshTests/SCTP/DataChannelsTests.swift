@@ -63,3 +63,28 @@ import Testing
         #expect(throws: SCTPSendError.self) { try link.b.send(.text("gone"), on: id) }
     }
 }
+
+extension DataChannelsTests {
+    @Test func aPeerOpeningHundredsOfChannelsIsRefusedBeyondTheLimit() throws {
+        var link = Link(
+            a: DataChannels(association: SCTPAssociation(role: .client), dtlsRole: .client),
+            b: DataChannels(association: SCTPAssociation(role: .server), dtlsRole: .server), loss: 0, seed: 12)
+        link.a.start(at: link.now)
+        link.b.start(at: link.now)
+        let longLabel = String(repeating: "x", count: 60_000)
+        for _ in 0..<200 { _ = try link.a.open(label: longLabel) }
+        var opened = 0
+        while link.step(), link.now < .seconds(120) {
+            while let event = link.b.pollEvent() {
+                if case .channelOpened(_, let label) = event {
+                    opened += 1
+                    #expect(label.utf8.count <= 256)
+                }
+            }
+        }
+        #expect(opened == DataChannels.maximumChannels)
+        #expect(link.b.channels.count == DataChannels.maximumChannels)
+        #expect(link.b.refusedChannels == 200 - DataChannels.maximumChannels)
+        #expect(link.b.association.state == .established)
+    }
+}

@@ -100,3 +100,52 @@ import Testing
         #expect(name.logSafe.count < 120)
     }
 }
+
+extension RoomSessionTests {
+    func newPeer(_ name: String, channel: String) -> String {
+        frame(["peer": name, "action": "new-peer", "message": ["local_screen_sharing": false, "receiver_channel_name": channel]])
+    }
+
+    func offer(_ name: String, channel: String) -> String {
+        frame(["peer": name, "action": "new-offer", "message": [
+            "sdp": ["type": "offer", "sdp": "v=0"], "receiver_channel_name": channel,
+            "local_screen_sharing": false, "remote_screen_sharing": false,
+        ]])
+    }
+
+    @Test func oneNameCannotMakeUsHoldMoreThanItsShareOfConnections() {
+        var room = RoomSession(me: "recorder")
+        var opened = 0
+        var logged = 0
+        for index in 0..<1_000 {
+            let text = index % 2 == 0 ? newPeer("mallory", channel: "chan.\(index)") : offer("mallory", channel: "chan.\(index)")
+            for action in room.handle(frame: text) {
+                switch action {
+                case .makeOffer, .answerOffer: opened += 1
+                case .rejected: logged += 1
+                default: break
+                }
+            }
+        }
+        #expect(opened == ConnectionLimits().maximumPerName)
+        #expect(room.connections.count == ConnectionLimits().maximumPerName)
+        #expect(room.refusedConnections == 1_000 - opened)
+        // Counted, and logged at the 1st, 10th and 100th refusal only.
+        #expect(logged == 3)
+        // Someone else still gets in.
+        #expect(room.handle(frame: newPeer("alice", channel: "chan.alice")).count == 1)
+    }
+
+    @Test func theRoomAsAWholeIsBounded() {
+        var room = RoomSession(me: "recorder", limits: ConnectionLimits(maximumConnections: 50, maximumPerName: 6))
+        for index in 0..<500 {
+            _ = room.handle(frame: newPeer("guest-\(index)", channel: "chan.\(index)"))
+        }
+        #expect(room.connections.count == 50)
+        #expect(room.refusedConnections == 450)
+        // A connection that ends makes room for the next.
+        room.connectionClosed(ConnectionKey(remoteChannel: "chan.0", kind: .camera))
+        #expect(room.handle(frame: newPeer("late", channel: "chan.late")) == [
+            .makeOffer(ConnectionKey(remoteChannel: "chan.late", kind: .camera), peer: "late")])
+    }
+}

@@ -214,7 +214,8 @@ import Testing
     @Test func sizeCapDeclaresLossBeforeTheDeadline() {
         var buffer = JitterBuffer(depacketizer: OpusDepacketizer(), configuration: .audio)
         for index in 0..<70 where index != 1 {
-            let payload: [UInt8] = [UInt8(index)]
+            // A well-formed Opus packet (code 0, one frame): a malformed one would be skipped.
+            let payload: [UInt8] = [0xFC, UInt8(index)]
             buffer.push(
                 RTPPacket(payloadType: 111, sequenceNumber: UInt16(index), timestamp: UInt32(index * 960), ssrc: 1,
                           payload: payload[...]),

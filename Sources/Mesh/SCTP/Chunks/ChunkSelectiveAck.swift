@@ -56,6 +56,9 @@ public struct ChunkSelectiveAck: SCTPChunkBody {
     public func writeValue(into writer: inout ByteWriter) {
         writer.write(cumulativeTSNAck)
         writer.write(advertisedReceiverWindowCredit)
+        // The counts are 16 bits: what they cannot count is not written.
+        let gapAckBlocks = self.gapAckBlocks.prefix(Int(UInt16.max))
+        let duplicateTSNs = self.duplicateTSNs.prefix(Int(UInt16.max))
         writer.write(UInt16(gapAckBlocks.count))
         writer.write(UInt16(duplicateTSNs.count))
         for block in gapAckBlocks {

@@ -91,7 +91,9 @@ public enum SCTPChunk: Equatable, Sendable {
         writer.write(UInt16(0))
         body.writeValue(into: &writer)
         let length = writer.count - start
-        writer.patch(UInt16(length), at: start + 2)
+        // The association never sends a chunk larger than a packet; a length past 16 bits is
+        // clamped (and the chunk refused by the peer) rather than trapping.
+        writer.patch(UInt16(clamping: length), at: start + 2)
         writer.writeZeros((4 - length % 4) % 4)
     }
 
@@ -175,7 +177,7 @@ struct SCTPTLV: Equatable, Sendable {
 
     func write(into writer: inout ByteWriter, padded: Bool = true) {
         writer.write(type)
-        writer.write(UInt16(4 + value.count))
+        writer.write(UInt16(clamping: 4 + value.count))
         writer.write(contentsOf: value)
         if padded { writer.writeZeros((4 - value.count % 4) % 4) }
     }

@@ -26,8 +26,16 @@ public struct DataChannels {
         var closing = false
     }
 
+    /// A page opens one channel; a peer may open thousands, each with a label of up to 64 KiB.
+    /// Beyond this many, a DATA_CHANNEL_OPEN is refused by resetting its stream (counted).
+    public static let maximumChannels = 64
+    /// Labels and protocols are kept to this many UTF-8 bytes: enough for any name a page uses.
+    static let maximumNameBytes = 256
+
     public private(set) var association: SCTPAssociation
     public private(set) var channels: [UInt16: Channel] = [:]
+    /// DATA_CHANNEL_OPENs refused because `maximumChannels` were open.
+    public private(set) var refusedChannels = 0
     /// Why the last inbound message was ignored, for logs and tests.
     public private(set) var lastDropReason: String?
     private let firstLocalID: UInt16
@@ -131,6 +139,12 @@ public struct DataChannels {
                 lastDropReason = "DATA_CHANNEL_OPEN on stream \(id), already in use"
                 return
             }
+            guard channels.count < Self.maximumChannels else {
+                refusedChannels += 1
+                lastDropReason = "DATA_CHANNEL_OPEN on stream \(id) refused: \(Self.maximumChannels) channels are open"
+                association.resetStreams([id])
+                return
+            }
             do {
                 try association.send(
                     streamID: id, ppid: DataChannelPPID.control, bytes: DataChannelAck().serialize(), ordered: true)
@@ -138,9 +152,11 @@ public struct DataChannels {
                 lastDropReason = "could not acknowledge channel \(id): \(error)"
                 return
             }
+            let label = Self.bounded(open.label)
             channels[id] = Channel(
-                id: id, label: open.label, protocol: open.protocol, ordered: open.channelType.isOrdered, isOpen: true)
-            pending.append(.channelOpened(id: id, label: open.label))
+                id: id, label: label, protocol: Self.bounded(open.protocol), ordered: open.channelType.isOrdered,
+                isOpen: true)
+            pending.append(.channelOpened(id: id, label: label))
         case DataChannelAck.messageType:
             guard var channel = channels[id], !channel.isOpen, (try? DataChannelAck.parse(bytes)) != nil else {
                 lastDropReason = "unexpected DATA_CHANNEL_ACK on stream \(id)"
@@ -152,5 +168,9 @@ public struct DataChannels {
         default:
             lastDropReason = "unknown DCEP message on stream \(id)"
         }
+    }
+
+    private static func bounded(_ name: String) -> String {
+        name.utf8.count <= maximumNameBytes ? name : String(decoding: name.utf8.prefix(maximumNameBytes), as: UTF8.self)
     }
 }
