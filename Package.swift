@@ -70,6 +70,8 @@ let package = Package(
         .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser"], swiftSettings: strict),
         .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder"], swiftSettings: strict),
+        // Our own sender to our own recorder through an emulated network, judged by decoding the file.
+        .testTarget(name: "EndToEndTests", dependencies: ["Tile", "Mesh", "Recorder"], swiftSettings: strict),
         .testTarget(
             name: "RoomServerTests",
             dependencies: ["RoomServer", "Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),
