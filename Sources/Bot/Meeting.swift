@@ -375,7 +375,15 @@ actor Meeting {
             if let session {
                 let recording = RecordingTask(
                     key: key, peer: peer, session: session, logger: logger,
-                    requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } },
+                    requestKeyframe: { ssrc, fullIntra in
+                        channel.perform { connection, now in
+                            if fullIntra {
+                                connection.requestFullIntra(ssrc: ssrc, at: now)
+                            } else {
+                                connection.requestKeyframe(ssrc: ssrc, at: now)
+                            }
+                        }
+                    },
                     report: { [self] statistics in await recordingReported(key, statistics) })
                 recordings[key] = recording
                 sink.attach(recording)
@@ -425,6 +433,8 @@ actor Meeting {
             broadcaster(for: key).requestKeyframe()
         case .remoteReport:
             break
+        case .roundTripMeasured(let roundTrip):
+            recordings[key]?.deliver(.roundTrip(roundTrip))
         case .dataChannelOpened:
             guard key.kind == .camera else { return }
             let since = openedAt[key].map { " \((ContinuousClock.now - $0).milliseconds) ms after the connection began" } ?? ""

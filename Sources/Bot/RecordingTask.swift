@@ -12,6 +12,8 @@ final class RecordingTask: Sendable {
         case tick(Timestamp)
         /// The media kinds the connection negotiated.
         case expect(Set<MediaTrack.Kind>)
+        /// The connection's round trip: how long video waits for retransmissions.
+        case roundTrip(RoundTrip)
     }
 
     private let inputs: AsyncStream<Input>.Continuation
@@ -23,7 +25,7 @@ final class RecordingTask: Sendable {
 
     /// - Parameter report: receives the recorder's per-track statistics every few seconds and at the end.
     init(key: ConnectionKey, peer: String, session: SessionFolder, logger: Logger,
-         requestKeyframe: @escaping @Sendable (UInt32) -> Void,
+         requestKeyframe: @escaping @Sendable (UInt32, _ fullIntra: Bool) -> Void,
          report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics]) async -> Void) {
         let (stream, continuation) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
         inputs = continuation
@@ -45,7 +47,9 @@ final class RecordingTask: Sendable {
                             logger.error("writing \(path) failed: \(error); this recording stops here")
                         }
                     case .requestKeyframe(let ssrc):
-                        requestKeyframe(ssrc)
+                        requestKeyframe(ssrc, false)
+                    case .requestFullIntra(let ssrc):
+                        requestKeyframe(ssrc, true)
                     }
                 }
             }
@@ -58,6 +62,8 @@ final class RecordingTask: Sendable {
                     apply(recorder.push(packet, track: track, at: at))
                 case .expect(let kinds):
                     recorder.expect(kinds)
+                case .roundTrip(let roundTrip):
+                    recorder.updateRoundTrip(roundTrip)
                 case .tick(let at):
                     lastTime = at
                     apply(recorder.advance(to: at))

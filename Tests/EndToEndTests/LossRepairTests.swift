@@ -12,6 +12,8 @@ import Testing
         var seed: UInt64
         /// The share of sent video frames the file must hold.
         var required: Double
+        /// Loss so heavy that some packets stay lost however often they are asked for: freezes must show.
+        var expectsFreezes = false
         var testDescription: String { name }
     }
 
@@ -19,6 +21,8 @@ import Testing
         Scenario(name: "5% loss", conditions: NetworkConditions(loss: 0.05), seed: 5, required: 0.99),
         Scenario(name: "10% loss, 100 ms jitter", conditions: NetworkConditions(loss: 0.10, jitter: .milliseconds(100)),
                  seed: 10, required: 0.95),
+        Scenario(name: "20% loss, 100 ms jitter", conditions: NetworkConditions(loss: 0.20, jitter: .milliseconds(100)),
+                 seed: 20, required: 0.85, expectsFreezes: true),
     ]
 
     @Test(arguments: scenarios)
@@ -57,6 +61,7 @@ import Testing
             video jitter: \(video.map { "\($0.jitter)" } ?? "none")
             """)
         #expect(smears == 0, "a frame after a gap was not a keyframe")
+        if scenario.expectsFreezes { #expect(freezes > 0, "no packet stayed lost: the freeze check saw nothing") }
         #expect(share >= scenario.required, "\(framesInFile) of \(result.videoFramesSent) frames in the file")
     }
 }

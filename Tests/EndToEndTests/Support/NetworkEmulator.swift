@@ -1,7 +1,10 @@
 import Mesh
 
-/// What the emulated path does to each datagram: drops some, delays the rest by a per-kind base plus a
-/// random jitter (so later packets overtake earlier ones), all drawn from one seed so every run is the same.
+/// What the emulated path does to each datagram: drops some RTP and RTCP, delays the rest by a per-kind base
+/// plus a random jitter (so later packets overtake earlier ones), all drawn from one seed so every run is the same.
+///
+/// STUN and DTLS only get the base delay: OpenSSL times DTLS retransmissions on its own real clock, which
+/// does not move on virtual time, so a lost handshake flight would stall the setup rather than test repair.
 struct NetworkConditions: Sendable {
     var loss: Double
     /// Uniform extra delay in `0...jitter`, per datagram.
@@ -46,18 +49,20 @@ struct NetworkEmulator {
 
     mutating func send(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, at now: Timestamp) {
         sent += 1
-        if Double.random(in: 0..<1, using: &random) < conditions.loss {
+        let kind = kind(of: bytes)
+        let isMedia = kind != .handshake
+        if isMedia, Double.random(in: 0..<1, using: &random) < conditions.loss {
             dropped += 1
             return
         }
         let base: Duration
-        switch kind(of: bytes) {
+        switch kind {
         case .video: base = conditions.videoDelay
         case .audio: base = conditions.audioDelay
-        case .control: base = conditions.controlDelay
+        case .rtcp, .handshake: base = conditions.controlDelay
         }
         let jitterNanoseconds = conditions.jitter.nanoseconds
-        let extra = jitterNanoseconds > 0 ? Int64.random(in: 0...jitterNanoseconds, using: &random) : 0
+        let extra = isMedia && jitterNanoseconds > 0 ? Int64.random(in: 0...jitterNanoseconds, using: &random) : 0
         order += 1
         inFlight.append(InFlight(at: now + base + .nanoseconds(extra), order: order,
                                  datagram: Datagram(bytes: bytes, to: to, from: from)))
@@ -73,11 +78,12 @@ struct NetworkEmulator {
         return due.map(\.datagram)
     }
 
-    private enum Kind { case video, audio, control }
+    private enum Kind { case video, audio, rtcp, handshake }
 
     private func kind(of bytes: [UInt8]) -> Kind {
         // RFC 7983: 128...191 is RTP or RTCP; RTCP's packet types 192...223 sit where RTP has M + PT.
-        guard bytes.count >= 12, (128...191).contains(bytes[0]), !(192...223).contains(bytes[1]) else { return .control }
+        guard bytes.count >= 12, (128...191).contains(bytes[0]) else { return .handshake }
+        if (192...223).contains(bytes[1]) { return .rtcp }
         return videoPayloadTypes.contains(bytes[1] & 0x7F) ? .video : .audio
     }
 }

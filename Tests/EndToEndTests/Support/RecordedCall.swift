@@ -55,6 +55,7 @@ struct RecordedCall {
                 switch output {
                 case .write(let bytes): webm += bytes
                 case .requestKeyframe(let ssrc): recorder.requestKeyframe(ssrc: ssrc, at: now)
+                case .requestFullIntra(let ssrc): recorder.requestFullIntra(ssrc: ssrc, at: now)
                 }
             }
         }
@@ -115,6 +116,8 @@ struct RecordedCall {
                         apply(recording.push(packet, track: track, at: at))
                     case .event(.connected(_, let kinds)):
                         recording.expect(kinds)
+                    case .event(.roundTripMeasured(let roundTrip)):
+                        recording.updateRoundTrip(roundTrip)
                     case .event:
                         break
                     case .timeout:
