@@ -14,6 +14,7 @@ import Testing
         var required: Double
         /// Loss so heavy that some packets stay lost however often they are asked for: freezes must show.
         var expectsFreezes = false
+        var senderOffers = true
         var testDescription: String { name }
     }
 
@@ -23,11 +24,13 @@ import Testing
                  seed: 10, required: 0.95),
         Scenario(name: "20% loss, 100 ms jitter", conditions: NetworkConditions(loss: 0.20, jitter: .milliseconds(100)),
                  seed: 20, required: 0.85, expectsFreezes: true),
+        Scenario(name: "5% loss, the sender answering", conditions: NetworkConditions(loss: 0.05), seed: 6, required: 0.99,
+                 senderOffers: false),
     ]
 
     @Test(arguments: scenarios)
     func lossIsRepairedOrFrozenNeverSmeared(_ scenario: Scenario) throws {
-        var call = try RecordedCall(conditions: scenario.conditions, seed: scenario.seed)
+        var call = try RecordedCall(conditions: scenario.conditions, seed: scenario.seed, senderOffers: scenario.senderOffers)
         let result = try call.run(sending: .seconds(30))
         let directory = try MediaTools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -63,5 +66,8 @@ import Testing
         #expect(smears == 0, "a frame after a gap was not a keyframe")
         if scenario.expectsFreezes { #expect(freezes > 0, "no packet stayed lost: the freeze check saw nothing") }
         #expect(share >= scenario.required, "\(framesInFile) of \(result.videoFramesSent) frames in the file")
+        // Repairs came as RTX (negotiated in either role), not as plain resends the RTX path would not see.
+        #expect(result.recorder.repair.retransmissionsReceived > 0)
+        #expect(result.recorder.repair.packetsRepaired > 0 && result.sender.repair.retransmissionsSent > 0)
     }
 }

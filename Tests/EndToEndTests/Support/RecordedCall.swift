@@ -30,12 +30,22 @@ struct RecordedCall {
     var tick: Duration = .milliseconds(10)
     private var now = Timestamp.seconds(1)
 
-    init(conditions: NetworkConditions, seed: UInt64) throws {
-        sender = PeerConnection(offeringWith: .init(certificate: try DTLSCertificate(), localAddress: Self.senderAddress,
-                                                    cname: "sender", sendsMedia: true), at: now)
-        recorder = try PeerConnection(answering: sender.localDescription, configuration: .init(
-            certificate: try DTLSCertificate(), localAddress: Self.recorderAddress, cname: "recorder"), at: now)
-        try sender.applyAnswer(recorder.localDescription, at: now)
+    /// - Parameter senderOffers: the sender makes the offer (as the bot does to a newcomer); otherwise the
+    ///   recorder offers and the sender answers, so RTX is negotiated the other way round.
+    init(conditions: NetworkConditions, seed: UInt64, senderOffers: Bool = true) throws {
+        let senderConfiguration = PeerConnectionConfiguration(
+            certificate: try DTLSCertificate(), localAddress: Self.senderAddress, cname: "sender", sendsMedia: true)
+        let recorderConfiguration = PeerConnectionConfiguration(
+            certificate: try DTLSCertificate(), localAddress: Self.recorderAddress, cname: "recorder")
+        if senderOffers {
+            sender = PeerConnection(offeringWith: senderConfiguration, at: now)
+            recorder = try PeerConnection(answering: sender.localDescription, configuration: recorderConfiguration, at: now)
+            try sender.applyAnswer(recorder.localDescription, at: now)
+        } else {
+            recorder = PeerConnection(offeringWith: recorderConfiguration, at: now)
+            sender = try PeerConnection(answering: recorder.localDescription, configuration: senderConfiguration, at: now)
+            try recorder.applyAnswer(sender.localDescription, at: now)
+        }
         network = NetworkEmulator(conditions: conditions, videoPayloadTypes: Self.videoPayloadTypes(recorder.localDescription),
                                   seed: seed)
     }
