@@ -49,6 +49,9 @@ public struct PeerConnectionConfiguration: Sendable {
     public var sendsMedia: Bool
     /// Unix time at `Timestamp.zero`, in nanoseconds: the wall clock our sender reports carry, passed in.
     public var unixNanosecondsAtZero: Int64
+    /// Tests on virtual time: SSRCs and first sequence numbers from this seed, so a run repeats exactly.
+    /// Nil (always, outside tests): from the system's random source.
+    public var identifierSeed: UInt64?
 
     public init(certificate: DTLSCertificate, localAddress: TransportAddress, cname: String,
                 advertisedBitrate: UInt64 = 10_000_000, disconnectedAfter: Duration = .seconds(10),
@@ -150,7 +153,8 @@ public final class PeerConnection {
         self.role = .answerer
         self.configuration = configuration
         self.ice = ice
-        self.localSSRC = PeerConnection.randomSSRC()
+        var identifiers = RTPIdentifiers(seed: configuration.identifierSeed)
+        self.localSSRC = identifiers.next()
         self.localDescription = negotiated.answer.serialized()
         self.routing = MediaRouting(negotiated)
         self.negotiatedSummary = PeerConnection.summary(negotiated)
@@ -175,7 +179,8 @@ public final class PeerConnection {
         self.role = .offerer
         self.configuration = configuration
         self.ice = ice
-        self.localSSRC = PeerConnection.randomSSRC()
+        var identifiers = RTPIdentifiers(seed: configuration.identifierSeed)
+        self.localSSRC = identifiers.next()
         self.localDescription = offer.serialized()
         self.pendingOffer = offer
         self.reportScheduler = RTCPReportScheduler(start: now, seed: UInt64(localSSRC))
@@ -642,10 +647,11 @@ public final class PeerConnection {
         var audio: OutgoingTrack?
         var video: OutgoingTrack?
         if configuration.sendsMedia {
-            audio = OutgoingTrack(kind: .audio, ssrc: randomSSRC(), clockRate: 48_000,
-                                  firstSequenceNumber: UInt16(truncatingIfNeeded: randomSSRC()))
-            video = OutgoingTrack(kind: .video, ssrc: randomSSRC(), rtxSSRC: randomSSRC(), clockRate: 90_000,
-                                  firstSequenceNumber: UInt16(truncatingIfNeeded: randomSSRC()))
+            var identifiers = RTPIdentifiers(seed: configuration.identifierSeed.map { $0 &+ 1 })
+            audio = OutgoingTrack(kind: .audio, ssrc: identifiers.next(), clockRate: 48_000,
+                                  firstSequenceNumber: UInt16(truncatingIfNeeded: identifiers.next()))
+            video = OutgoingTrack(kind: .video, ssrc: identifiers.next(), rtxSSRC: identifiers.next(), clockRate: 90_000,
+                                  firstSequenceNumber: UInt16(truncatingIfNeeded: identifiers.next()))
         }
         let parameters = LocalTransportParameters(
             iceUfrag: ice.localCredentials.ufrag, icePwd: ice.localCredentials.pwd,
@@ -690,10 +696,6 @@ public final class PeerConnection {
     /// Whether this connection carries our tile (it is up and negotiated a codec we send).
     public var isSendingMedia: Bool {
         !isClosed && srtpOutbound != nil && (outgoingVideo?.payloadType != nil || outgoingAudio?.payloadType != nil)
-    }
-
-    private static func randomSSRC() -> UInt32 {
-        Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) }
     }
 
     private static func summary(_ session: NegotiatedSession) -> String {

@@ -3,11 +3,12 @@
 ///
 /// A ring of `capacity` slots indexed by sequence number, so memory is bounded whatever the bitrate;
 /// a packet older than `maxAge` is not sent again (the receiver stopped waiting for it), and none is
-/// sent more than `maxResends` times, so a peer repeating NACKs cannot make us amplify its traffic.
+/// sent more than `maxResends` times (as often as a receiver asks, `NackRequester.Configuration.maxRequests`),
+/// so a peer repeating NACKs cannot make us amplify its traffic beyond that.
 public struct SendHistory: Sendable {
     public static let defaultCapacity = 1024
     public static let defaultMaxAge: Duration = .seconds(1)
-    public static let maxResends = 4
+    public static let maxResends = 10
 
     private struct Entry: Sendable {
         var packet: RTPPacket

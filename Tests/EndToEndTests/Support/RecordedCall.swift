@@ -33,10 +33,13 @@ struct RecordedCall {
     /// - Parameter senderOffers: the sender makes the offer (as the bot does to a newcomer); otherwise the
     ///   recorder offers and the sender answers, so RTX is negotiated the other way round.
     init(conditions: NetworkConditions, seed: UInt64, senderOffers: Bool = true) throws {
-        let senderConfiguration = PeerConnectionConfiguration(
+        var senderConfiguration = PeerConnectionConfiguration(
             certificate: try DTLSCertificate(), localAddress: Self.senderAddress, cname: "sender", sendsMedia: true)
-        let recorderConfiguration = PeerConnectionConfiguration(
+        var recorderConfiguration = PeerConnectionConfiguration(
             certificate: try DTLSCertificate(), localAddress: Self.recorderAddress, cname: "recorder")
+        // Seeded SSRCs make the RTCP schedules, and so the whole run, repeat exactly.
+        senderConfiguration.identifierSeed = seed &* 2
+        recorderConfiguration.identifierSeed = seed &* 2 &+ 1
         if senderOffers {
             sender = PeerConnection(offeringWith: senderConfiguration, at: now)
             recorder = try PeerConnection(answering: sender.localDescription, configuration: recorderConfiguration, at: now)
