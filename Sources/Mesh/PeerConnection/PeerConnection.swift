@@ -49,7 +49,7 @@ public struct PeerConnectionConfiguration: Sendable {
     public var sendsMedia: Bool
     /// Unix time at `Timestamp.zero`, in nanoseconds: the wall clock our sender reports carry, passed in.
     public var unixNanosecondsAtZero: Int64
-    /// Tests on virtual time: SSRCs and first sequence numbers from this seed, so a run repeats exactly.
+    /// Tests on virtual time: SSRCs and first sequence numbers from this seed, so RTCP timing repeats.
     /// Nil (always, outside tests): from the system's random source.
     public var identifierSeed: UInt64?
 

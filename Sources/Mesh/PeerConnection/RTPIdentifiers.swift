@@ -1,6 +1,6 @@
 /// Where a connection's SSRCs and first sequence numbers come from: the system's random source, as
-/// RFC 3550 wants, or a seed, so that two peers on virtual time repeat a run exactly (the RTCP report
-/// schedule is seeded from our SSRC, and every later timing follows from it).
+/// RFC 3550 wants, or a seed, so that two peers on virtual time keep the same RTCP schedule from run to
+/// run (the report scheduler is seeded from our SSRC, and the feedback timing follows from it).
 struct RTPIdentifiers {
     private var seeded: SplitMix64?
 

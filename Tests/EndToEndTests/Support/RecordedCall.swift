@@ -37,7 +37,8 @@ struct RecordedCall {
             certificate: try DTLSCertificate(), localAddress: Self.senderAddress, cname: "sender", sendsMedia: true)
         var recorderConfiguration = PeerConnectionConfiguration(
             certificate: try DTLSCertificate(), localAddress: Self.recorderAddress, cname: "recorder")
-        // Seeded SSRCs make the RTCP schedules, and so the whole run, repeat exactly.
+        // Seeded SSRCs keep the RTCP schedules from run to run. Figures still move a little: libvpx's
+        // real-time mode picks its speed from the wall-clock time each frame takes, so frame sizes vary.
         senderConfiguration.identifierSeed = seed &* 2
         recorderConfiguration.identifierSeed = seed &* 2 &+ 1
         if senderOffers {
