@@ -13,6 +13,8 @@ struct NetworkConditions: Sendable {
     var audioDelay: Duration = .milliseconds(20)
     /// RTCP, STUN, DTLS and SCTP.
     var controlDelay: Duration = .milliseconds(20)
+    /// When every RTP and RTCP datagram is lost, both ways (virtual time): longer than any repair can wait.
+    var outage: Range<Timestamp>?
 }
 
 /// A seeded netem between two peers on virtual time: datagrams go in with `send`, and come out of
@@ -51,6 +53,10 @@ struct NetworkEmulator {
         sent += 1
         let kind = kind(of: bytes)
         let isMedia = kind != .handshake
+        if isMedia, conditions.outage?.contains(now) == true {
+            dropped += 1
+            return
+        }
         if isMedia, Double.random(in: 0..<1, using: &random) < conditions.loss {
             dropped += 1
             return
