@@ -72,6 +72,8 @@ let package = Package(
         // Test support shared by test targets: judging recordings by decoding them (flash and beep onsets).
         .target(name: "MediaInspection", path: "Tests/MediaInspection", swiftSettings: strict),
         .testTarget(name: "TileTests", dependencies: ["Tile", "Mesh", "Recorder", "MediaInspection"], swiftSettings: strict),
+        // Our own sender to our own recorder through an emulated network, judged by decoding the file.
+        .testTarget(name: "EndToEndTests", dependencies: ["Tile", "Mesh", "Recorder"], swiftSettings: strict),
         .testTarget(
             name: "RoomServerTests",
             dependencies: ["RoomServer", "Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),

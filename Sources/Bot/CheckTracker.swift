@@ -121,7 +121,7 @@ struct CheckTracker: Sendable {
             pass(.dataChannel, "'\(label)' open")
         case .closed(let reason), .failed(let reason):
             if connection.ended == nil { connection.ended = (now, reason) }
-        case .keyframeRequested, .chatMessage, .dropped, .senderReport:
+        case .keyframeRequested, .chatMessage, .dropped, .senderReport, .roundTripMeasured:
             break
         }
     }

@@ -378,7 +378,15 @@ actor Meeting {
             if let session {
                 let recording = RecordingTask(
                     key: key, peer: peer, session: session, timeline: timeline, logger: logger,
-                    requestKeyframe: { ssrc in channel.perform { connection, now in connection.requestKeyframe(ssrc: ssrc, at: now) } },
+                    requestKeyframe: { ssrc, fullIntra in
+                        channel.perform { connection, now in
+                            if fullIntra {
+                                connection.requestFullIntra(ssrc: ssrc, at: now)
+                            } else {
+                                connection.requestKeyframe(ssrc: ssrc, at: now)
+                            }
+                        }
+                    },
                     report: { [self] statistics, placement in await recordingReported(key, statistics, placement) })
                 recordings[key] = recording
                 sink.attach(recording)
@@ -428,6 +436,8 @@ actor Meeting {
             broadcaster(for: key).requestKeyframe()
         case .remoteReport, .senderReport:
             break
+        case .roundTripMeasured(let roundTrip):
+            recordings[key]?.deliver(.roundTrip(roundTrip))
         case .dataChannelOpened:
             guard key.kind == .camera else { return }
             let since = openedAt[key].map { " \((ContinuousClock.now - $0).milliseconds) ms after the connection began" } ?? ""

@@ -14,6 +14,8 @@ final class RecordingTask: Sendable {
         case tick(Timestamp)
         /// The media kinds the connection negotiated.
         case expect(Set<MediaTrack.Kind>)
+        /// The connection's round trip: how long video waits for retransmissions.
+        case roundTrip(RoundTrip)
     }
 
     private let inputs: RecordingQueue<Input>
@@ -27,7 +29,7 @@ final class RecordingTask: Sendable {
     /// - Parameter report: receives the recorder's per-track statistics every few seconds and at the end.
     /// - Parameter timeline: the session's clock, on which the file states where it starts.
     init(key: ConnectionKey, peer: String, session: SessionFolder, timeline: MeetingTimeline, logger: Logger,
-         requestKeyframe: @escaping @Sendable (UInt32) -> Void,
+         requestKeyframe: @escaping @Sendable (UInt32, _ fullIntra: Bool) -> Void,
          report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics], ParticipantRecorder.Placement?) async -> Void) {
         // Bounded: see `RecordingQueue` for the policy when the disk or the CPU falls behind.
         let inputs = RecordingQueue<Input>()
@@ -60,7 +62,9 @@ final class RecordingTask: Sendable {
                             logger.error("finalizing \(path) failed: \(error); `engage-bot repair` can finish it")
                         }
                     case .requestKeyframe(let ssrc):
-                        requestKeyframe(ssrc)
+                        requestKeyframe(ssrc, false)
+                    case .requestFullIntra(let ssrc):
+                        requestKeyframe(ssrc, true)
                     }
                 }
             }
@@ -75,6 +79,8 @@ final class RecordingTask: Sendable {
                     recorder.expect(kinds)
                 case .senderReport(let ssrc, let ntpTime, let rtpTimestamp):
                     recorder.senderReport(ssrc: ssrc, ntp: ntpTime, rtpTimestamp: rtpTimestamp)
+                case .roundTrip(let roundTrip):
+                    recorder.updateRoundTrip(roundTrip)
                 case .tick(let at):
                     lastTime = at
                     apply(recorder.advance(to: at))

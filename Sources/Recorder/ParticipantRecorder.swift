@@ -19,6 +19,8 @@ public struct ParticipantRecorder: Sendable {
         case finalize(WebMFinalization)
         /// Ask the sender of this SSRC for a keyframe (PLI).
         case requestKeyframe(UInt32)
+        /// Demand a keyframe of this SSRC (FIR): asking by PLI went unanswered.
+        case requestFullIntra(UInt32)
     }
 
     /// How long a stream without any video packet waits before it is recorded as audio-only.
@@ -37,8 +39,11 @@ public struct ParticipantRecorder: Sendable {
     /// which every browser uses. Declared as pre-skip and CodecDelay so decoders trim it and sound lines
     /// up with pictures.
     public static let opusPreSkip: UInt16 = 312
-    /// Frames are held this long so both tracks can be written in timestamp order.
+    /// Frames are held this long so both tracks can be written in timestamp order; longer while a jitter
+    /// buffer may hold a frame back longer waiting for a repair (see `holdbackMilliseconds`).
     public static let interleaveHoldbackMilliseconds: Int64 = 500
+    /// Beyond the longest jitter wait: room for the other kind's path being that much faster.
+    static let holdbackBeyondJitterWaitMilliseconds: Int64 = 200
     static let videoTrackNumber: UInt64 = 1
     static let audioTrackNumber: UInt64 = 2
 
@@ -95,6 +100,8 @@ public struct ParticipantRecorder: Sendable {
     /// Frames in timestamp order, before the header and in the interleaving holdback.
     private var pending: [PendingFrame] = []
     private var newestMilliseconds: Int64 = .min
+    /// The connection's round trip, which sets how long video waits for repairs; nil until measured.
+    private var roundTrip: RoundTrip?
     public private(set) var framesDroppedWithoutTrack = 0
     public private(set) var bytesWritten = 0
 
@@ -131,6 +138,19 @@ public struct ParticipantRecorder: Sendable {
         if writer == nil { expectedKinds = kinds }
     }
 
+    /// The connection measured its round trip (`PeerEvent.roundTripMeasured`): gaps are waited for accordingly.
+    public mutating func updateRoundTrip(_ roundTrip: RoundTrip) {
+        self.roundTrip = roundTrip
+        for ssrc in tracks.keys { tracks[ssrc]?.jitter.updateRoundTrip(roundTrip) }
+    }
+
+    /// How long frames are held for interleaving: the fixed minimum, or the longest jitter wait and a margin.
+    var holdbackMilliseconds: Int64 {
+        let longestWait = tracks.values.map { $0.jitter.gapWait.nanoseconds / 1_000_000 }.max() ?? 0
+        return max(ParticipantRecorder.interleaveHoldbackMilliseconds,
+                   longestWait + ParticipantRecorder.holdbackBeyondJitterWaitMilliseconds)
+    }
+
     public var trackStatistics: [TrackStatistics] { tracks.values.map(\.statistics).sorted { $0.track.ssrc < $1.track.ssrc } }
     public var hasStartedFile: Bool { writer != nil }
 
@@ -144,7 +164,8 @@ public struct ParticipantRecorder: Sendable {
             case .vp8: depacketizer = VP8Depacketizer()
             case .vp9: depacketizer = VP9Depacketizer()
             }
-            let jitter = JitterBuffer(depacketizer: depacketizer, configuration: track.kind == .video ? .video : .audio)
+            var jitter = JitterBuffer(depacketizer: depacketizer, configuration: track.kind == .video ? .video : .audio)
+            if let roundTrip { jitter.updateRoundTrip(roundTrip) }
             tracks[packet.ssrc] = TrackState(track: track, jitter: jitter,
                                              statistics: TrackStatistics(track: track, jitter: jitter.statistics))
             lipSync.addTrack(ssrc: packet.ssrc, clockRate: track.clockRate)
@@ -167,6 +188,7 @@ public struct ParticipantRecorder: Sendable {
                 switch output {
                 case .frame(let frame): accept(frame, ssrc: ssrc)
                 case .keyframeNeeded: outputs.append(.requestKeyframe(ssrc))
+                case .fullIntraNeeded: outputs.append(.requestFullIntra(ssrc))
                 case .lost: break
                 }
             }
@@ -174,7 +196,7 @@ public struct ParticipantRecorder: Sendable {
         }
         startPlacingIfReady(at: now)
         startFileIfReady(at: now, into: &outputs)
-        let (holdbackLimit, overflow) = newestMilliseconds.subtractingReportingOverflow(ParticipantRecorder.interleaveHoldbackMilliseconds)
+        let (holdbackLimit, overflow) = newestMilliseconds.subtractingReportingOverflow(holdbackMilliseconds)
         flush(upTo: overflow ? .min : holdbackLimit, into: &outputs)
         return outputs
     }

@@ -2,7 +2,7 @@
 ///
 /// BUNDLE puts every m-line on one transport. Payload types are unique across the bundle in the
 /// offers browsers make, so the payload type alone finds the m-line and codec; RTX payload types
-/// are known so that retransmissions and bandwidth probes are not mistaken for media.
+/// are known so that retransmissions are unwrapped (RFC 4588) and bandwidth probes not mistaken for media.
 struct MediaRouting: Sendable {
     struct Route: Sendable {
         var kind: MediaTrack.Kind
@@ -12,7 +12,12 @@ struct MediaRouting: Sendable {
     }
 
     private(set) var routes: [UInt8: Route] = [:]
-    private(set) var retransmissionPayloadTypes: Set<UInt8> = []
+    /// RTX payload types, each with the media payload type it carries (`apt`).
+    private(set) var retransmissionPayloadTypes: [UInt8: UInt8] = [:]
+    /// Media payload types whose losses we ask for again: the peer accepted generic NACK for them.
+    private(set) var nackPayloadTypes: Set<UInt8> = []
+    /// RTX SSRC to media SSRC, from the peer's `a=ssrc-group:FID`.
+    private(set) var retransmissionSSRCs: [UInt32: UInt32] = [:]
     /// The transport-wide sequence number extension id, when negotiated (same id on every m-line).
     private(set) var transportWideSequenceID: UInt8?
     private(set) var signalledVideoSSRCs: [UInt32] = []
@@ -38,16 +43,37 @@ struct MediaRouting: Sendable {
                 }
                 routes[negotiated.payloadType] = Route(kind: kind, codec: codec, clockRate: negotiated.clockRate,
                                                        mid: media.mid)
-                if let rtx = negotiated.rtxPayloadType { retransmissionPayloadTypes.insert(rtx) }
+                if let rtx = negotiated.rtxPayloadType { retransmissionPayloadTypes[rtx] = negotiated.payloadType }
+                if negotiated.feedback.contains(where: { $0.type == "nack" && $0.parameter == nil }) {
+                    nackPayloadTypes.insert(negotiated.payloadType)
+                }
             }
             if transportWideSequenceID == nil {
                 transportWideSequenceID = media.headerExtensionId(HeaderExtensionURI.transportWideCC)
             }
             if media.kind == .video { signalledVideoSSRCs += media.remoteStreams.map(\.ssrc) }
+            for stream in media.remoteStreams {
+                if let rtx = stream.rtxSSRC { retransmissionSSRCs[rtx] = stream.ssrc }
+            }
         }
     }
 
     var receivingKinds: Set<MediaTrack.Kind> { Set(routes.values.map(\.kind)) }
+
+    /// The media packet inside an RTX packet, on its media SSRC: the signalled FID partner, or else the one
+    /// stream already seen with the associated payload type. Nil for padding-only probes and RTX we cannot place.
+    func unwrapRetransmission(_ packet: RTPPacket, knownTracks: [UInt32: MediaTrack]) -> RTPPacket? {
+        guard let mediaPayloadType = retransmissionPayloadTypes[packet.payloadType] else { return nil }
+        let mediaSSRC: UInt32
+        if let signalled = retransmissionSSRCs[packet.ssrc] {
+            mediaSSRC = signalled
+        } else {
+            let candidates = knownTracks.values.filter { $0.payloadType == mediaPayloadType }
+            guard candidates.count == 1, let only = candidates.first else { return nil }
+            mediaSSRC = only.ssrc
+        }
+        return RetransmissionPayload.unwrap(packet, mediaPayloadType: mediaPayloadType, mediaSSRC: mediaSSRC)
+    }
 
     func track(for packet: RTPPacket) -> MediaTrack? {
         guard let route = routes[packet.payloadType] else { return nil }

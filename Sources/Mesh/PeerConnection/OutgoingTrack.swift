@@ -2,15 +2,24 @@
 struct OutgoingTrack: Sendable {
     let kind: MediaTrack.Kind
     let ssrc: UInt32
+    /// Signalled with `a=ssrc-group:FID` (video only); used when the peer negotiated RTX for our codec.
+    let rtxSSRC: UInt32?
     var payloadType: UInt8?
+    /// The RTX payload type whose `apt` is `payloadType`, when negotiated; otherwise NACKs are answered
+    /// by sending the original packet again.
+    var rtxPayloadType: UInt8?
     var sequenceNumber: UInt16
+    var rtxSequenceNumber: UInt16
     var statistics: SenderStatistics
     var packetizer = VP8Packetizer()
+    var history = SendHistory()
 
-    init(kind: MediaTrack.Kind, ssrc: UInt32, clockRate: UInt32, firstSequenceNumber: UInt16) {
+    init(kind: MediaTrack.Kind, ssrc: UInt32, rtxSSRC: UInt32? = nil, clockRate: UInt32, firstSequenceNumber: UInt16) {
         self.kind = kind
         self.ssrc = ssrc
+        self.rtxSSRC = rtxSSRC
         self.sequenceNumber = firstSequenceNumber
+        self.rtxSequenceNumber = firstSequenceNumber &+ 0x8000
         self.statistics = SenderStatistics(ssrc: ssrc, clockRate: clockRate)
     }
 
@@ -27,7 +36,25 @@ struct OutgoingTrack: Sendable {
                                    ssrc: ssrc, marker: marker, payload: payload[...])
             sequenceNumber &+= 1
             statistics.recordSent(rtpTimestamp: rtpTimestamp, payloadSize: payload.count, at: now)
+            history.record(packet, at: now)
             packets.append(packet.serialized())
+        }
+        return packets
+    }
+
+    /// The packets a NACK asks for that are still held: wrapped in RTX (RFC 4588) when negotiated, else as sent.
+    mutating func retransmissions(of lost: [UInt16], at now: Timestamp) -> [[UInt8]] {
+        var packets: [[UInt8]] = []
+        for sequence in lost {
+            guard let original = history.resend(sequence, at: now) else { continue }
+            if let rtxPayloadType, let rtxSSRC {
+                let packet = RetransmissionPayload.wrap(original, payloadType: rtxPayloadType, ssrc: rtxSSRC,
+                                                        sequenceNumber: rtxSequenceNumber)
+                rtxSequenceNumber &+= 1
+                packets.append(packet.serialized())
+            } else {
+                packets.append(original.serialized())
+            }
         }
         return packets
     }

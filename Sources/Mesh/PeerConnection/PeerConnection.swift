@@ -23,6 +23,9 @@ public enum PeerEvent: Sendable {
     case keyframeRequested
     /// The peer's RTCP report on a stream we send: it receives our media.
     case remoteReport(MediaTrack.Kind, fractionLost: UInt8, roundTrip: Duration?)
+    /// The round trip to the peer (from reports and repairs), at most once a second: how long waiting
+    /// for a retransmission takes, for the recorder's jitter buffer.
+    case roundTripMeasured(RoundTrip)
     /// The room's data channel (`channel`) is open both ways: chat can flow.
     case dataChannelOpened(String)
     /// A text message on the room's data channel, exactly as received.
@@ -49,6 +52,9 @@ public struct PeerConnectionConfiguration: Sendable {
     public var sendsMedia: Bool
     /// Unix time at `Timestamp.zero`, in nanoseconds: the wall clock our sender reports carry, passed in.
     public var unixNanosecondsAtZero: Int64
+    /// Tests on virtual time: SSRCs and first sequence numbers from this seed, so RTCP timing repeats.
+    /// Nil (always, outside tests): from the system's random source.
+    public var identifierSeed: UInt64?
 
     public init(certificate: DTLSCertificate, localAddress: TransportAddress, cname: String,
                 advertisedBitrate: UInt64 = 10_000_000, disconnectedAfter: Duration = .seconds(10),
@@ -75,6 +81,9 @@ public struct PeerConnectionStatistics: Sendable {
     public var retransmissions = 0
     public var receiverReportsSent = 0
     public var keyframeRequestsSent = 0
+    public var fullIntraRequestsSent = 0
+    /// NACKs and retransmissions, both ways.
+    public var repair = LossRepairStatistics()
     public var firstMediaAt: Timestamp?
     public var connectedAt: Timestamp?
 }
@@ -117,6 +126,9 @@ public final class PeerConnection {
     private(set) var srtpOutbound: SRTPSession?
     private var outgoingAudio: OutgoingTrack?
     private var outgoingVideo: OutgoingTrack?
+    private var lossRepair = LossRepair()
+    /// FIR sequence numbers, per media SSRC (RFC 5104: a new request takes the next one).
+    private var fullIntraSequence: [UInt32: UInt8] = [:]
     private var receiverStatistics: [ReceiverStatistics] = []
     private var statisticsIndex: [UInt32: Int] = [:]
     private var knownTracks: [UInt32: MediaTrack] = [:]
@@ -148,7 +160,8 @@ public final class PeerConnection {
         self.role = .answerer
         self.configuration = configuration
         self.ice = ice
-        self.localSSRC = PeerConnection.randomSSRC()
+        var identifiers = RTPIdentifiers(seed: configuration.identifierSeed)
+        self.localSSRC = identifiers.next()
         self.localDescription = negotiated.answer.serialized()
         self.routing = MediaRouting(negotiated)
         self.admission = SSRCAdmission(negotiated)
@@ -174,7 +187,8 @@ public final class PeerConnection {
         self.role = .offerer
         self.configuration = configuration
         self.ice = ice
-        self.localSSRC = PeerConnection.randomSSRC()
+        var identifiers = RTPIdentifiers(seed: configuration.identifierSeed)
+        self.localSSRC = identifiers.next()
         self.localDescription = offer.serialized()
         self.pendingOffer = offer
         self.reportScheduler = RTCPReportScheduler(start: now, seed: UInt64(localSSRC))
@@ -242,9 +256,17 @@ public final class PeerConnection {
             if let feedback = transportFeedback?.feedback(at: now), !feedback.isEmpty {
                 sendRTCP(feedback.map { .transportWideCongestionControl($0) })
             }
+            let nacks = lossRepair.dueRequests(senderSSRC: localSSRC, at: now)
+            if !nacks.isEmpty {
+                sendRTCP([.receiverReport(ReceiverReport(ssrc: localSSRC))] + nacks)
+                statistics.repair = lossRepair.statistics
+            }
         }
         collect(at: now)
     }
+
+    /// The round trip to the peer, nil before anything measured it.
+    public var roundTrip: RoundTrip? { lossRepair.roundTrip.measured }
 
     /// Asks the sender of `ssrc` for a keyframe (PLI), e.g. after loss or at the start of a recording.
     public func requestKeyframe(ssrc: UInt32, at now: Timestamp) {
@@ -252,6 +274,18 @@ public final class PeerConnection {
         statistics.keyframeRequestsSent += 1
         sendRTCP([.receiverReport(ReceiverReport(ssrc: localSSRC)),
                   .pictureLossIndication(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: ssrc))])
+        collect(at: now)
+    }
+
+    /// Demands a keyframe of `ssrc` (FIR, RFC 5104), for when a PLI went unanswered.
+    public func requestFullIntra(ssrc: UInt32, at now: Timestamp) {
+        guard !isClosed, srtpOutbound != nil else { return }
+        statistics.fullIntraRequestsSent += 1
+        let sequence = fullIntraSequence[ssrc].map { $0 &+ 1 } ?? 0
+        if fullIntraSequence[ssrc] != nil || fullIntraSequence.count < 64 { fullIntraSequence[ssrc] = sequence }
+        sendRTCP([.receiverReport(ReceiverReport(ssrc: localSSRC)),
+                  .fullIntraRequest(FullIntraRequest(senderSSRC: localSSRC,
+                                                     entries: [.init(ssrc: ssrc, sequenceNumber: sequence)]))])
         collect(at: now)
     }
 
@@ -303,6 +337,7 @@ public final class PeerConnection {
         if srtpOutbound != nil {
             candidates.append(reportScheduler?.nextDeadline)
             candidates.append(transportFeedback?.nextDeadline)
+            candidates.append(lossRepair.nextDeadline)
         }
         return Deadline.earliest(candidates)
     }
@@ -442,7 +477,7 @@ public final class PeerConnection {
             drop("SRTP packet failed to unprotect: \(error)")
             return
         }
-        let packet: RTPPacket
+        var packet: RTPPacket
         do {
             packet = try RTPPacket(parsing: plain)
         } catch {
@@ -458,10 +493,13 @@ public final class PeerConnection {
             }
             transportFeedback?.record(transportSequenceNumber: sequence, arrival: now)
         }
-        if routing.retransmissionPayloadTypes.contains(packet.payloadType) {
-            // RTX: retransmissions we did not ask for, or bandwidth probes; they only feed congestion control.
+        var isRetransmission = false
+        if routing.retransmissionPayloadTypes[packet.payloadType] != nil {
             statistics.retransmissions += 1
-            return
+            // RTX (RFC 4588): the original inside goes on as media; padding-only probes only fed congestion control.
+            guard let original = routing.unwrapRetransmission(packet, knownTracks: knownTracks) else { return }
+            packet = original
+            isRetransmission = true
         }
         guard let track = routing.track(for: packet) else {
             statistics.unknownPayloadTypes += 1
@@ -486,6 +524,12 @@ public final class PeerConnection {
         }
         receiverStatistics[index].record(sequenceNumber: packet.sequenceNumber, rtpTimestamp: packet.timestamp,
                                          arrival: now, clockRate: track.clockRate)
+        if routing.nackPayloadTypes.contains(packet.payloadType) {
+            if let roundTrip = lossRepair.received(packet, isRetransmission: isRetransmission, at: now) {
+                outputs.append(.event(.roundTripMeasured(roundTrip)))
+            }
+            statistics.repair = lossRepair.statistics
+        }
         outputs.append(.event(.rtp(packet, track, now)))
     }
 
@@ -524,6 +568,8 @@ public final class PeerConnection {
                 outputs.append(.event(.keyframeRequested))
             case .fullIntraRequest(let request) where request.entries.contains(where: { $0.ssrc == outgoingVideo?.ssrc }):
                 outputs.append(.event(.keyframeRequested))
+            case .transportLayerNack(let nack):
+                resend(nack, at: now)
             case .goodbye(let goodbye):
                 // Only sources we track count, so a peer cannot grow this set with invented SSRCs.
                 byeSources.formUnion(goodbye.sources.filter { knownTracks[$0] != nil })
@@ -541,8 +587,34 @@ public final class PeerConnection {
         let arrival = NTPTime(unixNanoseconds: configuration.unixNanosecondsAtZero &+ now.nanoseconds)
         for block in blocks {
             for track in [outgoingAudio, outgoingVideo].compactMap({ $0 }) where track.ssrc == block.ssrc {
-                outputs.append(.event(.remoteReport(track.kind, fractionLost: block.fractionLost,
-                                                    roundTrip: block.roundTripTime(arrivalNTP: arrival))))
+                let roundTrip = block.roundTripTime(arrivalNTP: arrival)
+                outputs.append(.event(.remoteReport(track.kind, fractionLost: block.fractionLost, roundTrip: roundTrip)))
+                if let roundTrip, let announced = lossRepair.measured(roundTrip, at: now) {
+                    outputs.append(.event(.roundTripMeasured(announced)))
+                }
+            }
+        }
+    }
+
+    /// Answers a NACK on a stream we send from its send history.
+    private func resend(_ nack: TransportLayerNack, at now: Timestamp) {
+        guard let srtpOutbound, let destination else { return }
+        let lost = nack.lostSequenceNumbers
+        lossRepair.counters.packetsAskedOfUs += lost.count
+        var packets: [[UInt8]] = []
+        if nack.mediaSSRC == outgoingVideo?.ssrc {
+            packets = outgoingVideo?.retransmissions(of: lost, at: now) ?? []
+        } else if nack.mediaSSRC == outgoingAudio?.ssrc {
+            packets = outgoingAudio?.retransmissions(of: lost, at: now) ?? []
+        }
+        lossRepair.counters.retransmissionsSent += packets.count
+        statistics.repair = lossRepair.statistics
+        for var packet in packets {
+            do {
+                try srtpOutbound.protectRTP(&packet)
+                outputs.append(.transmit(packet, to: destination))
+            } catch {
+                drop("could not protect a retransmission: \(error)")
             }
         }
     }
@@ -597,10 +669,11 @@ public final class PeerConnection {
         var audio: OutgoingTrack?
         var video: OutgoingTrack?
         if configuration.sendsMedia {
-            audio = OutgoingTrack(kind: .audio, ssrc: randomSSRC(), clockRate: 48_000,
-                                  firstSequenceNumber: UInt16(truncatingIfNeeded: randomSSRC()))
-            video = OutgoingTrack(kind: .video, ssrc: randomSSRC(), clockRate: 90_000,
-                                  firstSequenceNumber: UInt16(truncatingIfNeeded: randomSSRC()))
+            var identifiers = RTPIdentifiers(seed: configuration.identifierSeed.map { $0 &+ 1 })
+            audio = OutgoingTrack(kind: .audio, ssrc: identifiers.next(), clockRate: 48_000,
+                                  firstSequenceNumber: UInt16(truncatingIfNeeded: identifiers.next()))
+            video = OutgoingTrack(kind: .video, ssrc: identifiers.next(), rtxSSRC: identifiers.next(), clockRate: 90_000,
+                                  firstSequenceNumber: UInt16(truncatingIfNeeded: identifiers.next()))
         }
         let parameters = LocalTransportParameters(
             iceUfrag: ice.localCredentials.ufrag, icePwd: ice.localCredentials.pwd,
@@ -608,7 +681,7 @@ public final class PeerConnection {
             candidates: ice.localCandidates.map(\.sdpValue), sessionId: sessionID, cname: configuration.cname,
             streamId: configuration.cname,
             audioTrack: audio.map { LocalTrack(trackId: "\(configuration.cname)-audio", ssrc: $0.ssrc) },
-            videoTrack: video.map { LocalTrack(trackId: "\(configuration.cname)-video", ssrc: $0.ssrc) })
+            videoTrack: video.map { LocalTrack(trackId: "\(configuration.cname)-video", ssrc: $0.ssrc, rtxSSRC: $0.rtxSSRC) })
         return (parameters, audio, video)
     }
 
@@ -617,7 +690,10 @@ public final class PeerConnection {
         for media in session.accepted where media.direction.sends {
             guard let codec = media.sendCodec ?? media.codec else { continue }
             if media.kind == .audio, codec.codec == .opus { outgoingAudio?.payloadType = codec.payloadType }
-            if media.kind == .video, codec.codec == .vp8 { outgoingVideo?.payloadType = codec.payloadType }
+            if media.kind == .video, codec.codec == .vp8 {
+                outgoingVideo?.payloadType = codec.payloadType
+                outgoingVideo?.rtxPayloadType = codec.rtxPayloadType
+            }
         }
     }
 
@@ -642,10 +718,6 @@ public final class PeerConnection {
     /// Whether this connection carries our tile (it is up and negotiated a codec we send).
     public var isSendingMedia: Bool {
         !isClosed && srtpOutbound != nil && (outgoingVideo?.payloadType != nil || outgoingAudio?.payloadType != nil)
-    }
-
-    private static func randomSSRC() -> UInt32 {
-        Crypto.randomBytes(4).reduce(0) { $0 << 8 | UInt32($1) }
     }
 
     private static func summary(_ session: NegotiatedSession) -> String {

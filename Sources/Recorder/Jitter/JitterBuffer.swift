@@ -4,9 +4,13 @@ import Mesh
 ///
 /// Feed packets with `push(_:at:)`, then call `poll(at:)` until it returns nil, and call it
 /// again at `nextDeadline`. Packets are released in sequence order. A gap is waited for until
-/// the oldest held packet has waited `maxDelay`, or until more than `capacity` packets would
+/// the oldest held packet has waited `gapWait`, or until more than `capacity` packets would
 /// be held; then the missing ones are declared lost. Video then drops the partial frame and
-/// skips frames until a keyframe, asking for one; audio simply carries on.
+/// skips frames until a keyframe, asking for one (PLI, then FIR if no keyframe came within
+/// `fullIntraAfter`); audio simply carries on. A stream whose sender repairs loss (NACK + RTX)
+/// waits long enough for those repairs: `gapWait` follows the round trip (`updateRoundTrip`),
+/// between `maxDelay` and `repairWaitLimit`, so a gap is declared lost only when waiting can
+/// no longer help.
 ///
 /// The first packets of a stream are held (up to `maxDelay`) until the head of the buffer
 /// starts a frame, so a keyframe whose first packet arrives late is not lost at startup.
@@ -18,20 +22,46 @@ public struct JitterBuffer: Sendable {
         public var keyframeRequestInterval: Duration
         /// A jump further than this, either way, is a restarted stream, not a gap.
         public var restartDistance: Int
+        /// Whether the sender repairs this stream's loss (NACK negotiated), so gaps are worth waiting for.
+        public var waitsForRepairs: Bool
+        /// The longest wait for a repair, whatever the round trip.
+        public var repairWaitLimit: Duration
+        /// How long a keyframe asked for by PLI may take before it is demanded by FIR.
+        public var fullIntraAfter: Duration
+        /// Requests for a missing packet worth waiting for (the sender's NACK retries them a retry interval apart).
+        public var repairAttempts: Int
 
         public init(maxDelay: Duration, capacity: Int, keyframeRequestInterval: Duration = .milliseconds(500),
-                    restartDistance: Int = 3000) {
+                    restartDistance: Int = 3000, waitsForRepairs: Bool = false,
+                    repairWaitLimit: Duration = .seconds(1), fullIntraAfter: Duration = .seconds(1),
+                    repairAttempts: Int = 6) {
             precondition(capacity > 0 && capacity < restartDistance, "capacity must be below the restart distance")
             self.maxDelay = maxDelay
             self.capacity = capacity
             self.keyframeRequestInterval = keyframeRequestInterval
             self.restartDistance = restartDistance
+            self.waitsForRepairs = waitsForRepairs
+            self.repairWaitLimit = repairWaitLimit
+            self.fullIntraAfter = fullIntraAfter
+            self.repairAttempts = repairAttempts
         }
 
-        /// 150 ms covers a NACK round trip on a LAN-to-WAN path; 512 packets a 1080p keyframe.
-        public static let video = Configuration(maxDelay: .milliseconds(150), capacity: 512)
-        /// Audio plays through loss, so it waits less.
+        /// At least 150 ms, more as the round trip asks; 512 packets hold a 1080p keyframe. Browsers
+        /// negotiate NACK and RTX for video.
+        public static let video = Configuration(maxDelay: .milliseconds(150), capacity: 512, waitsForRepairs: true)
+        /// Audio plays through loss (browsers negotiate no NACK for it), so it waits less.
         public static let audio = Configuration(maxDelay: .milliseconds(60), capacity: 64)
+
+        /// The wait for a gap given the round trip: the first NACK goes out about when the gap is seen,
+        /// each retry a retry interval later, and the answer to the last may take a full timeout, so
+        /// `repairAttempts` chances fit: at 10 % loss, where a NACK or its RTX is lost 19 % of the time, a
+        /// lost packet is then still missing about once in 200,000 (with four chances, once in 7,700:
+        /// a freeze every 30 s of a 500 kbit/s call). One still missing costs a keyframe and a freeze.
+        public func gapWait(roundTrip: RoundTrip) -> Duration {
+            guard waitsForRepairs else { return maxDelay }
+            let wanted = roundTrip.timeout + roundTrip.retryInterval * max(repairAttempts - 1, 0) + .milliseconds(20)
+            return min(max(maxDelay, wanted), max(maxDelay, repairWaitLimit))
+        }
     }
 
     private enum Content: Sendable {
@@ -51,6 +81,8 @@ public struct JitterBuffer: Sendable {
 
     public let configuration: Configuration
     public private(set) var statistics = JitterStatistics()
+    /// How long a gap is waited for: `maxDelay`, or longer while repairs can still arrive.
+    public private(set) var gapWait: Duration
 
     private var assembler: FrameAssembler
     private var unwrapper = SequenceUnwrapper()
@@ -66,12 +98,15 @@ public struct JitterBuffer: Sendable {
     /// When the head has been missing long enough; nil while the head is not missing.
     private var gapDeadline: Timestamp?
     private var lastKeyframeRequest: Timestamp?
+    /// The first keyframe request that no keyframe has answered yet.
+    private var unansweredKeyframeRequest: Timestamp?
     private var outputs: [JitterOutput] = []
     private var outputIndex = 0
     private var events: [FrameAssembler.Event] = []
 
     public init(depacketizer: any Depacketizer, configuration: Configuration) {
         self.configuration = configuration
+        gapWait = configuration.gapWait(roundTrip: .assumed)
         assembler = FrameAssembler(depacketizer: depacketizer)
         var size = 1
         while size < configuration.capacity { size <<= 1 }
@@ -80,6 +115,11 @@ public struct JitterBuffer: Sendable {
     }
 
     private var isVideo: Bool { assembler.depacketizer.isVideo }
+
+    /// Sets the wait for gaps from the measured round trip; takes effect from the next gap.
+    public mutating func updateRoundTrip(_ roundTrip: RoundTrip) {
+        gapWait = configuration.gapWait(roundTrip: roundTrip)
+    }
 
     /// When `poll(at:)` next has something to do without a new packet.
     public var nextDeadline: Timestamp? {
@@ -200,7 +240,7 @@ public struct JitterBuffer: Sendable {
             hand(slot, at: time)
         }
         if gapDeadline == nil || head != sequence {
-            gapDeadline = heldCount > 0 && !isStarting ? oldestArrival().map { $0 + configuration.maxDelay } : nil
+            gapDeadline = heldCount > 0 && !isStarting ? oldestArrival().map { $0 + gapWait } : nil
         }
         head = sequence
     }
@@ -259,6 +299,7 @@ public struct JitterBuffer: Sendable {
             switch event {
             case .frame(let frame):
                 statistics.framesEmitted += 1
+                if frame.isKeyframe { unansweredKeyframeRequest = nil }
                 outputs.append(.frame(frame))
             case .dropped(let awaitingKeyframe):
                 statistics.framesDropped += 1
@@ -273,7 +314,13 @@ public struct JitterBuffer: Sendable {
         if let lastKeyframeRequest, time - lastKeyframeRequest < configuration.keyframeRequestInterval { return }
         lastKeyframeRequest = time
         statistics.keyframeRequests += 1
-        outputs.append(.keyframeNeeded(reason: reason))
+        if let asked = unansweredKeyframeRequest, time - asked >= configuration.fullIntraAfter {
+            statistics.fullIntraRequests += 1
+            outputs.append(.fullIntraNeeded(reason: reason))
+        } else {
+            if unansweredKeyframeRequest == nil { unansweredKeyframeRequest = time }
+            outputs.append(.keyframeNeeded(reason: reason))
+        }
     }
 
     private func nextHeldSequence() -> UInt64? {

@@ -6,6 +6,9 @@ public enum JitterOutput: Sendable, Equatable {
     /// Ask the sender for a keyframe (RTCP PLI): a video stream started, lost packets or
     /// restarted. Rate-limited by `JitterBuffer.Configuration.keyframeRequestInterval`.
     case keyframeNeeded(reason: String)
+    /// Keyframe requests went unanswered for `fullIntraAfter`: demand one (RTCP FIR), which a sender
+    /// that ignores PLIs still obeys. Rate-limited with `keyframeNeeded`.
+    case fullIntraNeeded(reason: String)
     /// Packets given up on after waiting, or pushed out by the size cap.
     case lost(count: Int)
 }
@@ -24,7 +27,9 @@ public struct JitterStatistics: Sendable, Equatable {
     public var framesDropped = 0
     /// Of `framesDropped`: frames that outgrew `FrameAssembler`'s size bounds.
     public var oversizedFrames = 0
+    /// Keyframe requests of either kind; the FIRs among them.
     public var keyframeRequests = 0
+    public var fullIntraRequests = 0
     /// Sequence jumps taken as a new stream rather than a gap.
     public var restarts = 0
 

@@ -114,3 +114,18 @@ public struct WebMFinalization: Sendable, Equatable {
         self.patches = patches
     }
 }
+
+extension WebMFinalization {
+    /// The finalized file from the live one, in memory: what the file edge does on disk (truncate to
+    /// `trailingOffset`, append `trailing`, write the patches). Patches that fall outside are skipped.
+    public func applied(to live: [UInt8]) -> [UInt8] {
+        let keep = Int(clamping: max(0, min(trailingOffset, Int64(live.count))))
+        var bytes = Array(live.prefix(keep)) + trailing
+        for patch in patches {
+            guard patch.offset >= 0, patch.offset + Int64(patch.bytes.count) <= Int64(bytes.count) else { continue }
+            let start = Int(patch.offset)
+            bytes.replaceSubrange(start..<(start + patch.bytes.count), with: patch.bytes)
+        }
+        return bytes
+    }
+}

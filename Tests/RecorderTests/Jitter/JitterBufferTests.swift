@@ -103,7 +103,9 @@ import Testing
 
     @Test func lossDropsTheFrameAndWaitsForTheNextKeyframe() {
         let stream = Stream(keyframeEvery: 14)
-        var buffer = JitterBuffer(depacketizer: VP8Depacketizer(), configuration: .video)
+        // A sender that repairs nothing (no NACK negotiated): gaps are waited for only `maxDelay`.
+        var buffer = JitterBuffer(depacketizer: VP8Depacketizer(),
+                                  configuration: .init(maxDelay: .milliseconds(150), capacity: 512))
         var outputs: [JitterOutput] = []
         for frame in 0..<26 {
             let now = Self.ms(Int64(frame) * 66)
@@ -166,7 +168,10 @@ import Testing
         for packet in stream.packets(frame: 10) { buffer.push(packet, at: Self.ms(0)) }
         _ = Self.drain(&buffer, at: Self.ms(0))
         #expect(buffer.nextDeadline == Self.ms(150))
-        let outputs = Self.drain(&buffer, at: Self.ms(150))
+        var outputs = Self.drain(&buffer, at: Self.ms(150))
+        // Past the start, the gap to frame 10 is one like any other: waited for while a repair could come.
+        #expect(buffer.nextDeadline == Self.ms(0) + buffer.gapWait)
+        outputs += Self.drain(&buffer, at: Self.ms(0) + buffer.gapWait)
         #expect(Self.frames(outputs).map(\.data) == [stream.expectedData(frame: 10)])
         #expect(outputs.contains(.lost(count: 27)))
     }

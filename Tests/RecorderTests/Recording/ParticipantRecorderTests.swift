@@ -63,7 +63,7 @@ struct ParticipantRecorderTests {
             switch output {
             case .write(let chunk): bytes += chunk
             case .finalize(let finalization): bytes = finalization.applied(to: bytes)
-            case .requestKeyframe: break
+            case .requestKeyframe, .requestFullIntra: break
             }
         }
         try Data(bytes).write(to: url)

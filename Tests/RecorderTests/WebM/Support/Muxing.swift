@@ -71,15 +71,3 @@ struct MuxedRecording {
         return recording
     }
 }
-
-extension WebMFinalization {
-    /// What `RecordingFile.apply` does to a file on disk, done to bytes in memory.
-    func applied(to live: [UInt8]) -> [UInt8] {
-        var bytes = Array(live.prefix(Int(trailingOffset))) + trailing
-        for patch in patches {
-            let start = Int(patch.offset)
-            bytes.replaceSubrange(start..<(start + patch.bytes.count), with: patch.bytes)
-        }
-        return bytes
-    }
-}
