@@ -1,0 +1,29 @@
+/// FoundationXML's parser traps (a force unwrap inside Foundation, so the whole bot would stop) when
+/// libxml2 hands it a name that is not UTF-8 or a processing instruction without data. Both were found
+/// by fuzzing (`<\xD6l r`, `<?x?>`). Such documents are refused before the XML parser sees them.
+enum XMLParserTrapGuard {
+    static func check(_ bytes: ArraySlice<UInt8>) throws {
+        // libxml2 converts a declared encoding to UTF-8 before Foundation sees names; otherwise the
+        // bytes are taken as UTF-8 as they are.
+        if !declaresOtherEncodingThanUTF8(bytes), String(validating: bytes, as: UTF8.self) == nil {
+            throw NewsError(.malformed, "malformed XML: not UTF-8 and no other encoding declared")
+        }
+        var index = bytes.startIndex
+        while let open = bytes[index...].firstRange(of: Array("<?".utf8)) {
+            index = open.upperBound
+            let target = bytes[index...].prefix { !NewsFeedParser.isXMLSpace($0) && $0 != UInt8(ascii: "?") }
+            if bytes[(index + target.count)...].starts(with: "?>".utf8) {
+                throw NewsError(.refused, "refused: a processing instruction without data")
+            }
+        }
+    }
+
+    private static func declaresOtherEncodingThanUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard bytes.starts(with: "<?xml".utf8), let end = bytes.firstRange(of: Array("?>".utf8)) else { return false }
+        let declaration = String(decoding: bytes[bytes.startIndex..<end.lowerBound], as: UTF8.self).lowercased()
+        guard let encoding = declaration.range(of: "encoding") else { return false }
+        let value = declaration[encoding.upperBound...].drop { " =\"'\t\r\n".contains($0) }
+            .prefix { !" \"'\t\r\n".contains($0) }
+        return !value.isEmpty && value != "utf-8" && value != "utf8"
+    }
+}
