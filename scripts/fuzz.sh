@@ -5,7 +5,9 @@
 #
 # Each target starts from a scratch copy of its committed corpus (Fuzz/Corpus/<target>), so a run never
 # grows the committed corpus; add an input there by hand when it is worth keeping (a fixed crash, say).
-# Exits non-zero when any target crashes, printing the input that did it. Reproduce without sanitizers:
+# Exits non-zero when any target crashes, printing the input that did it. Minimize one with
+#   FUZZ_TARGET=TARGET .build-fuzz/release/engage-fuzz -minimize_crash=1 -max_total_time=60 INPUT
+# and reproduce it without sanitizers:
 #   swift run engage-fuzz TARGET path/to/crash-input
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,9 +6,18 @@ import FuzzTargets
 /// libFuzzer's (corpus directories, -max_total_time=…). In the normal build ARGS are input files or
 /// directories, each run once through the target: the way to replay a crash without the sanitizers.
 /// `engage-fuzz list` names the targets; `engage-fuzz seed DIR` writes every target's seeds to DIR/<target>/.
+/// In the fuzzing build, `FUZZ_TARGET=NAME engage-fuzz ARGS...` works too (what -minimize_crash needs).
 @main
 enum EngageFuzz {
     static func main() {
+        #if FUZZING
+        // libFuzzer re-runs its own command line for -minimize_crash, -fork and -merge, without our first
+        // argument: FUZZ_TARGET names the target then, and every argument is libFuzzer's.
+        if let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] {
+            guard let target = FuzzTargets.named(name) else { fail("no target \(name)") }
+            exit(runLibFuzzer(target, skipping: 1))
+        }
+        #endif
         let arguments = CommandLine.arguments
         guard arguments.count >= 2 else { fail("usage: engage-fuzz list | seed DIR | TARGET [ARGS...]") }
         switch arguments[1] {
@@ -20,7 +29,7 @@ enum EngageFuzz {
         default:
             guard let target = FuzzTargets.named(arguments[1]) else { fail("no target \(arguments[1])") }
             #if FUZZING
-            exit(runLibFuzzer(target))
+            exit(runLibFuzzer(target, skipping: 2))
             #else
             replay(target, paths: Array(arguments.dropFirst(2)))
             #endif
@@ -68,11 +77,11 @@ enum EngageFuzz {
 /// libFuzzer calls a C function pointer, which cannot capture: the target is chosen once, before the driver runs.
 nonisolated(unsafe) private var selectedTarget: FuzzTarget?
 
-private func runLibFuzzer(_ target: FuzzTarget) -> Int32 {
+private func runLibFuzzer(_ target: FuzzTarget, skipping skipped: Int) -> Int32 {
     selectedTarget = target
     // libFuzzer sees the program name and the arguments after the target's name.
     var arguments: [UnsafeMutablePointer<CChar>?] = [CommandLine.unsafeArgv[0]]
-    for index in 2..<Int(CommandLine.argc) { arguments.append(CommandLine.unsafeArgv[index]) }
+    for index in skipped..<Int(CommandLine.argc) { arguments.append(CommandLine.unsafeArgv[index]) }
     arguments.append(nil)
     var count = Int32(arguments.count - 1)
     return arguments.withUnsafeMutableBufferPointer { buffer in
