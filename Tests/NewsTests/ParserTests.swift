@@ -159,7 +159,9 @@ import Testing
         // Found by the news fuzz target: each of these stopped the process inside FoundationXML.
         let undeclaredNonUTF8Name = Array("<?xml version=\"1.0\"?><".utf8) + [0xD6] + Array("l r".utf8)
         let emptyProcessingInstruction = Array("<rss><?x?></rss>".utf8)
-        for document in [undeclaredNonUTF8Name, Array("<?x?>".utf8), emptyProcessingInstruction] {
+        // A processing instruction whose target is not UTF-8, behind a look-alike of a declaration.
+        let nonUTF8Target = Array("<?xmlpp".utf8) + [0xFF] + Array("p version=\"1.0\" encoding=\"UTF<?-8\" ?><a/>".utf8)
+        for document in [undeclaredNonUTF8Name, Array("<?x?>".utf8), emptyProcessingInstruction, nonUTF8Target] {
             #expect(throws: NewsError.self) {
                 try NewsFeedParser.parse(data: document, contentType: nil, url: Fixtures.base)
             }
