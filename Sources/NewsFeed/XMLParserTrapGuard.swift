@@ -1,5 +1,5 @@
 /// FoundationXML's parser traps (a force unwrap inside Foundation, so the whole bot would stop) when
-/// libxml2 hands it a name that is not UTF-8 or a processing instruction without data. Both were found
+/// libxml2 hands it a name that is not UTF-8 or a processing instruction without data. Each was found
 /// by fuzzing (`<\xD6l r`, `<?x?>`, a `<?xmlpp\xFFp …?>` posing as a declaration of another encoding).
 /// Such documents are refused before the XML parser sees them.
 enum XMLParserTrapGuard {
