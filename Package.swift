@@ -17,6 +17,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "engage-bot", targets: ["Bot"]),
+        .executable(name: "engage-fuzz", targets: ["EngageFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -52,10 +53,12 @@ let package = Package(
             dependencies: ["Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
             swiftSettings: strict),
-        // News feeds: pure parsing and schedule, a thin NIO HTTP client, and the service the bot runs.
+        // News feeds: the feed model and its parser (RSS, Atom, JSON Feed), pure, no networking.
+        .target(name: "NewsFeed", swiftSettings: strict),
+        // News feeds: schedule, a thin NIO HTTP client, and the service the bot runs; re-exports NewsFeed.
         .target(
             name: "News",
-            dependencies: ["CEngageZlib", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio,
+            dependencies: ["NewsFeed", "CEngageZlib", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio,
             swiftSettings: strict),
         .executableTarget(
             name: "Bot",
@@ -66,6 +69,14 @@ let package = Package(
             swiftSettings: strict),
         // Measures the tile's encode cost per frame; reads a clock, so it lives outside the library and its tests.
         .executableTarget(name: "TileBench", dependencies: ["Tile", "Mesh"], swiftSettings: strict),
+
+        // Fuzzing (scripts/fuzz.sh): every parser a peer or a server reaches, and the state machines behind
+        // them, as functions of arbitrary bytes; corpora in Fuzz/Corpus.
+        .target(name: "FuzzTargets", dependencies: ["Mesh", "Recorder", "NewsFeed"], swiftSettings: strict),
+        // libFuzzer's entry point, declared only: the sanitized build links libFuzzer, the normal one never calls it.
+        .target(name: "CEngageFuzzer"),
+        // `engage-fuzz TARGET [FILE...]`: replays inputs through a target; built with -DFUZZING it runs libFuzzer.
+        .executableTarget(name: "EngageFuzz", dependencies: ["FuzzTargets", "CEngageFuzzer"], swiftSettings: strict),
 
         .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser", "CEngageOpus"], swiftSettings: strict),
@@ -80,6 +91,8 @@ let package = Package(
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
             swiftSettings: strict),
         .testTarget(name: "NewsTests", dependencies: ["News", "CEngageZlib"] + nio, swiftSettings: strict),
+        // Every committed fuzz corpus input, replayed through its target in the normal (unsanitized) build.
+        .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         // Bot: the pure parts of subcommands (schedules, check's report model and writers) are unit-tested.
         .testTarget(name: "BotTests", dependencies: ["Bot", "Mesh", "MeshIO", "Recorder", "MediaInspection"],
                     swiftSettings: strict),

@@ -155,6 +155,27 @@ import Testing
         }
     }
 
+    @Test func documentsThatTrapFoundationsXMLParserAreRefused() throws {
+        // Found by the news fuzz target: each of these stopped the process inside FoundationXML.
+        let undeclaredNonUTF8Name = Array("<?xml version=\"1.0\"?><".utf8) + [0xD6] + Array("l r".utf8)
+        let emptyProcessingInstruction = Array("<rss><?x?></rss>".utf8)
+        // A processing instruction whose target is not UTF-8, behind a look-alike of a declaration.
+        let nonUTF8Target = Array("<?xmlpp".utf8) + [0xFF] + Array("p version=\"1.0\" encoding=\"UTF<?-8\" ?><a/>".utf8)
+        for document in [undeclaredNonUTF8Name, Array("<?x?>".utf8), emptyProcessingInstruction, nonUTF8Target] {
+            #expect(throws: NewsError.self) {
+                try NewsFeedParser.parse(data: document, contentType: nil, url: Fixtures.base)
+            }
+        }
+        // A declared single-byte encoding is converted by libxml2 and still read.
+        let latin1 = Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss><channel><item><title>caf".utf8)
+            + [0xE9] + Array("</title><guid>1</guid></item></channel></rss>".utf8)
+        let feed = try NewsFeedParser.parse(data: latin1, contentType: nil, url: Fixtures.base)
+        #expect(feed.items.map(\.title) == ["café"])
+        // A processing instruction with data (a stylesheet) is fine.
+        let styled = Array("<?xml-stylesheet href=\"s.xsl\"?><rss><channel><item><title>t</title></item></channel></rss>".utf8)
+        #expect(try NewsFeedParser.parse(data: styled, contentType: nil, url: Fixtures.base).items.count == 1)
+    }
+
     @Test func hundredThousandItemsAreCutAt500() throws {
         var xml = "<rss><channel><title>Big</title>"
         for index in 0..<100_000 {

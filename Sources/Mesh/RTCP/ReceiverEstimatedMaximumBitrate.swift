@@ -53,8 +53,10 @@ public struct ReceiverEstimatedMaximumBitrate: RTCPMessage {
         let packed = try reader.readUInt24()
         let exponent = packed >> Self.mantissaBits
         let mantissa = UInt64(packed & (1 << Self.mantissaBits - 1))
-        // Exponents up to 63 can describe more than 64 bits; saturate rather than wrap.
-        let bitrate = mantissa == 0 ? 0 : (mantissa.leadingZeroBitCount >= exponent ? mantissa << exponent : .max)
+        // Exponents up to 63 can describe more than 64 bits; saturate rather than wrap, at the largest value
+        // a REMB can carry (full mantissa, exponent 46), so what we read is what we would write.
+        let largest = UInt64(1 << Self.mantissaBits - 1) << (64 - Self.mantissaBits)
+        let bitrate = mantissa == 0 ? 0 : (mantissa.leadingZeroBitCount >= exponent ? min(mantissa << exponent, largest) : largest)
         var ssrcs: [UInt32] = []
         for _ in 0..<count {
             ssrcs.append(try reader.readUInt32())

@@ -37,11 +37,13 @@ public struct RTPHeaderExtension: Sendable, Equatable {
         var index = block.startIndex
         while index < block.endIndex {
             let header = block[index]
-            if header == 0 {
-                index += 1  // padding between or after elements
+            let id = header >> 4
+            // Id 0 is padding (RFC 8285 §4.2), one byte whatever its length nibble says: kept as an element
+            // it would read as the raw block of an unknown profile (id 0 here) and serialize as one.
+            if id == 0 {
+                index += 1
                 continue
             }
-            let id = header >> 4
             // RFC 8285 §4.2: id 15 is reserved and stops processing, its length ignored.
             if id == 15 { break }
             let length = Int(header & 0x0F) + 1

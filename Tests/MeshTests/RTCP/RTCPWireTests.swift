@@ -175,9 +175,14 @@ private let everyPacket: [RTCPPacket] = [
         #expect(try ReceiverEstimatedMaximumBitrate.parse(odd.serialize()).bitrate == 1_000_000)
         let small = ReceiverEstimatedMaximumBitrate(senderSSRC: 1, bitrate: 262_143, ssrcs: [])
         #expect(small.exponentAndMantissa == (0, 262_143))
-        // Exponent 63 with a full mantissa cannot fit 64 bits.
+        // Exponent 63 with a full mantissa cannot fit 64 bits: it reads as the largest value a REMB can carry,
+        // which writes back as itself (found by the rtcp fuzz target: saturating at UInt64.max did not).
+        let largest: UInt64 = 0x3FFFF << 46
         let huge = try RTCPCompound.parse(hex("8fce0004 00000001 00000000 52454d42 00ffffff"))
-        #expect(huge == [.receiverEstimatedMaximumBitrate(.init(senderSSRC: 1, bitrate: .max, ssrcs: []))])
+        #expect(huge == [.receiverEstimatedMaximumBitrate(.init(senderSSRC: 1, bitrate: largest, ssrcs: []))])
+        #expect(try RTCPCompound.parse(RTCPCompound.serialize(huge)) == huge)
+        let past = try RTCPCompound.parse(hex("8fce0004 00000001 00000000 52454d42 00bfffff"))
+        #expect(past == [.receiverEstimatedMaximumBitrate(.init(senderSSRC: 1, bitrate: largest, ssrcs: []))])
     }
 
     @Test func otherApplicationFeedbackStaysUnknown() throws {

@@ -83,6 +83,19 @@ import Testing
         #expect(Array(packet.payload) == [0x77])
     }
 
+    @Test func oneByteIdZeroIsPaddingWhateverItsLength() throws {
+        // Found by the rtp fuzz target: 0x02 (id 0, length 3) became an id-0 element, which serializes as
+        // a two-byte block with another meaning.
+        let bytes: [UInt8] = [
+            0x90, 0x6F, 0, 7, 0, 0, 3, 0xC0, 0, 0, 0, 0x2A,
+            0xBE, 0xDE, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0xFC, 0xFF, 0xFE,
+        ]
+        let packet = try RTPPacket(parsing: bytes)
+        #expect(packet.extensions.isEmpty)
+        #expect(Array(packet.payload) == [0xFC, 0xFF, 0xFE])
+        #expect(try RTPPacket(parsing: packet.serialized()) == packet)
+    }
+
     @Test func unknownProfileKeepsTheRawBlock() throws {
         let bytes: [UInt8] = [
             0x90, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2,

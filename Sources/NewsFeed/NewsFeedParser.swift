@@ -26,6 +26,7 @@ public enum NewsFeedParser {
             return try parseJSONFeed(Data(data[start...]), url: url)
         case UInt8(ascii: "<"):
             try XMLPrologGuard.check(data[start...])
+            try XMLParserTrapGuard.check(data[start...])
             return try parseXML(Data(data[start...]), url: url)
         default:
             let type = contentType.map { " (\($0))" } ?? ""
