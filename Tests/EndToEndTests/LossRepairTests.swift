@@ -5,7 +5,9 @@ import Testing
 
 /// Loss repair end to end: our own sender to our own recorder over a lossy, jittery path, judged by decoding
 /// the file. A sent frame is either in the file or part of a freeze that ends on a keyframe: never smeared.
-@Suite struct LossRepairTests {
+/// One scenario at a time: each encodes 30 s of VP8, and five at once on two cores starve the suites
+/// that run beside them.
+@Suite(.serialized) struct LossRepairTests {
     struct Scenario: Sendable, CustomTestStringConvertible {
         var name: String
         var conditions: NetworkConditions

@@ -9,9 +9,11 @@ enum MediaTools {
         var description: String
     }
 
-    /// `ffmpeg -v error -i FILE -f null -`: a clean decode prints nothing.
+    /// `ffmpeg -v error -i FILE -enc_time_base -1 -f null -`: a clean decode prints nothing. Frames pass on the
+    /// file's own time base: recordings keep the sender's true, jittered frame times, which ffmpeg's default
+    /// 1/frame-rate grid would report as equal timestamps (not a decoding problem).
     static func decodeErrors(_ url: URL) throws -> String {
-        let (status, _, errors) = try run(ffmpeg, ["-v", "error", "-i", url.path, "-f", "null", "-"])
+        let (status, _, errors) = try run(ffmpeg, ["-v", "error", "-i", url.path, "-enc_time_base", "-1", "-f", "null", "-"])
         return status == 0 ? errors : "exit \(status): \(errors)"
     }
 
