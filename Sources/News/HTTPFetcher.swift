@@ -97,11 +97,12 @@ public struct HTTPFetcher: Sendable {
         let port = url.port ?? (secure ? 443 : 80)
         let sslContext: NIOSSLContext? = secure ? try NIOSSLContext(configuration: configuration.tlsConfiguration) : nil
         let head = requestHead(url: url, host: host, port: port, secure: secure, validators: validators)
+        let remaining = deadline - .now()
+        // Checked before the promise exists: a promise dropped without completing is a leak NIO traps on.
+        guard remaining > .zero else { throw NewsError(.timeout, "timed out fetching \(url)") }
         let promise = eventLoop.makePromise(of: Hop.self)
         let limit = configuration.maximumBodyBytes
         let readTimeout = configuration.readTimeout
-        let remaining = deadline - .now()
-        guard remaining > .zero else { throw NewsError(.timeout, "timed out fetching \(url)") }
 
         let timeoutTask = eventLoop.scheduleTask(deadline: deadline) {
             promise.fail(NewsError(.timeout, "no complete response from \(url) within \(Self.seconds(configuration.totalTimeout)) s"))
