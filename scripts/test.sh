@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test: the README's test command and what CI calls.
+#
+# Two passes over one build. Swift Testing runs suites side by side on Swift's cooperative thread
+# pool, one thread per core; the media suites (encoding video, waiting on ffmpeg) hold both threads of
+# a 2-core machine for tens of seconds, and the in-process NIO suites (news fetcher, room server),
+# which judge a server by replies within seconds, then wait for a thread rather than for the server.
+# So those run first, alone, and everything else after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+timing_sensitive="NewsTests|RoomServerTests"
+swift build --build-tests
+swift test --skip-build --filter "$timing_sensitive"
+swift test --skip-build --skip "$timing_sensitive"
