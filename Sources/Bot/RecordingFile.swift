@@ -20,7 +20,7 @@ final class RecordingFile {
             guard descriptor >= 0 else { throw POSIXError.current }
             _ = flock(descriptor, LOCK_EX | LOCK_NB)
         }
-        try Self.write(bytes, at: nil, to: descriptor)
+        try writeFully(bytes, at: nil, to: descriptor)
         bytesWritten += bytes.count
     }
 
@@ -48,31 +48,31 @@ final class RecordingFile {
         if Int64(status.st_size) != finalization.trailingOffset {
             guard ftruncate(descriptor, off_t(finalization.trailingOffset)) == 0 else { throw POSIXError.current }
         }
-        try write(finalization.trailing, at: finalization.trailingOffset, to: descriptor)
+        try writeFully(finalization.trailing, at: finalization.trailingOffset, to: descriptor)
         guard fsync(descriptor) == 0 else { throw POSIXError.current }
         for patch in finalization.patches {
-            try write(patch.bytes, at: patch.offset, to: descriptor)
+            try writeFully(patch.bytes, at: patch.offset, to: descriptor)
         }
         guard fsync(descriptor) == 0 else { throw POSIXError.current }
     }
+}
 
-    /// All of `bytes`, at `offset` (`pwrite`) or at the end (`write`), through short writes and EINTR.
-    private static func write(_ bytes: [UInt8], at offset: Int64?, to descriptor: Int32) throws {
-        var done = 0
-        while done < bytes.count {
-            let written = bytes[done...].withUnsafeBytes { buffer in
-                if let offset {
-                    pwrite(descriptor, buffer.baseAddress, buffer.count, off_t(offset + Int64(done)))
-                } else {
-                    Foundation.write(descriptor, buffer.baseAddress, buffer.count)
-                }
+/// All of `bytes`, at `offset` (`pwrite`) or at the end (`write`), through short writes and EINTR.
+func writeFully(_ bytes: [UInt8], at offset: Int64?, to descriptor: Int32) throws {
+    var done = 0
+    while done < bytes.count {
+        let written = bytes[done...].withUnsafeBytes { buffer in
+            if let offset {
+                pwrite(descriptor, buffer.baseAddress, buffer.count, off_t(offset + Int64(done)))
+            } else {
+                Foundation.write(descriptor, buffer.baseAddress, buffer.count)
             }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw POSIXError.current
-            }
-            done += written
         }
+        if written < 0 {
+            if errno == EINTR { continue }
+            throw POSIXError.current
+        }
+        done += written
     }
 }
 
