@@ -60,10 +60,16 @@ let package = Package(
             name: "News",
             dependencies: ["NewsFeed", "CEngageZlib", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio,
             swiftSettings: strict),
+        // One run of the bot in one room (signalling, connections, recordings, chat, schedules), shared by
+        // every command and by the tests; the executable only parses arguments.
+        .target(
+            name: "MeetingKit",
+            dependencies: ["Mesh", "MeshIO", "Recorder", "Tile", "News"] + nio,
+            swiftSettings: strict),
         .executableTarget(
             name: "Bot",
             dependencies: [
-                "Mesh", "MeshIO", "Recorder", "Tile", "News", "RoomServer",
+                "MeetingKit", "Mesh", "MeshIO", "Recorder", "Tile", "News", "RoomServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,
             swiftSettings: strict),
@@ -94,7 +100,7 @@ let package = Package(
         // Every committed fuzz corpus input, replayed through its target in the normal (unsanitized) build.
         .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         // Bot: the pure parts of subcommands (schedules, check's report model and writers) are unit-tested.
-        .testTarget(name: "BotTests", dependencies: ["Bot", "Mesh", "MeshIO", "Recorder", "MediaInspection"],
+        .testTarget(name: "BotTests", dependencies: ["Bot", "MeetingKit", "Mesh", "MeshIO", "Recorder", "MediaInspection"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MeetingKit
 import NIOPosix
 import Recorder
 import RoomServer

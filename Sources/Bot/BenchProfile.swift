@@ -1,4 +1,5 @@
 import Foundation
+import MeetingKit
 
 /// Splits the recorder's CPU into stages from a `perf` sampling profile of the running process.
 ///

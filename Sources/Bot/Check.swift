@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MeetingKit
 import Mesh
 import MeshIO
 import NIOCore
@@ -96,7 +97,7 @@ struct Check: AsyncParsableCommand {
         let started = ContinuousClock.now
         let group = MultiThreadedEventLoopGroup.singleton
         var report = CheckReport(mode: roomOnly ? .roomOnly : .mesh, url: roomURL.description, botName: name,
-                                 startedAt: Meeting.iso(Date()), expected: expect)
+                                 startedAt: ISOTime.string(Date()), expected: expect)
         if roomOnly {
             report.room = await RoomProbe.run(url: roomURL, echoAs: name, group: group, logger: logger,
                                               started: started, deadline: started + timeout)
@@ -136,10 +137,11 @@ struct Check: AsyncParsableCommand {
                            started: ContinuousClock.Instant, timeout: Duration,
                            settle: Duration) async throws -> (room: [CheckReport.Step], participants: [CheckReport.Participant]) {
         let probe = MeshProbe(started: started, expect: expect, settle: settle, timeout: timeout)
-        let meeting = try Meeting(
-            configuration: .init(roomURL: roomURL, name: name, outputRoot: output, interface: interface,
-                                 records: record, observer: { probe.observe($0) }, observesMedia: true),
-            group: group, logger: logger)
+        var configuration = Meeting.Configuration(roomURL: roomURL, name: name, outputRoot: output, interface: interface,
+                                                  records: record)
+        configuration.observer = { probe.observe($0) }
+        configuration.observesMedia = true
+        let meeting = try Meeting(configuration: configuration, group: group, logger: logger)
         // Leaving (RTCP BYE and close_notify per connection, then the WebSocket) gets the end of the
         // timeout: a quarter of it, at most 2 s.
         let leaveReserve = min(timeout / 4, .seconds(2))

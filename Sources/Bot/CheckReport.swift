@@ -1,4 +1,5 @@
 import Foundation
+import MeetingKit
 
 /// What `engage-bot check` found: pure data and its three renderings (table, JSON, JUnit XML).
 ///

@@ -1,3 +1,4 @@
+import MeetingKit
 import Mesh
 import Recorder
 

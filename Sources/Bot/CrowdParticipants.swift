@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MeetingKit
 import Mesh
 import MeshIO
 import NIOCore

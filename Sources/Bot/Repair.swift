@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeetingKit
 
 /// `engage-bot repair PATH...`: finalizes recordings that a killed bot left live, so they get a duration
 /// and become seekable. Each file is handled on its own; the exit status is 1 when any of them failed.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import MeetingKit
 import NIOPosix
 import RoomServer
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Bot
+@testable import MeetingKit
 
 @Suite struct AnnouncementScheduleTests {
     @Test func controlLinesParse() {

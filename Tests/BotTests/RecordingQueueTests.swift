@@ -1,5 +1,6 @@
 import Testing
 @testable import Bot
+@testable import MeetingKit
 
 /// The queue to a recording holds a bounded backlog; what it cannot hold is refused, counted and reported sparingly.
 @Suite struct RecordingQueueTests {

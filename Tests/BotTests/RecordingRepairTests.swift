@@ -1,4 +1,5 @@
 @testable import Bot
+@testable import MeetingKit
 import Foundation
 import Mesh
 import Recorder

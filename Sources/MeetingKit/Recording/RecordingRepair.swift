@@ -3,17 +3,17 @@ import Recorder
 
 /// Finalizes a recording that a killed process left live: cut at its last complete block, then the
 /// same Cues, sizes, Duration and SeekHead that a clean close writes. A finalized file is left alone.
-enum RecordingRepair {
-    enum Outcome: Equatable {
+public enum RecordingRepair {
+    public enum Outcome: Equatable {
         case finalized(blocks: Int, durationMilliseconds: Int64, bytesCut: Int64)
         case alreadyFinalized(blocks: Int, durationMilliseconds: Int64)
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    static func repair(path: String) throws(Failure) -> Outcome {
+    public static func repair(path: String) throws(Failure) -> Outcome {
         let descriptor = open(path, O_RDWR | O_CLOEXEC)
         guard descriptor >= 0 else { throw Failure(description: "cannot open: \(String(cString: strerror(errno)))") }
         defer { _ = close(descriptor) }

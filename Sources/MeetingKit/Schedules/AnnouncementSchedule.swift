@@ -2,17 +2,17 @@ import Foundation
 
 /// When a scheduled announcement is due: every N (from the moment it was set), or daily at HH:MM
 /// in the machine's time zone (what a person typing `--at 09:30` means).
-struct AnnouncementSchedule: Sendable, Equatable {
-    enum Rule: Sendable, Equatable {
+public struct AnnouncementSchedule: Sendable, Equatable {
+    public enum Rule: Sendable, Equatable {
         case every(Duration)
         case daily(hour: Int, minute: Int)
     }
 
-    var rule: Rule
-    var text: String
+    public var rule: Rule
+    public var text: String
 
     /// Parses `/every 30m TEXT` and `/at 09:30 TEXT` control lines (the leading word without the slash too).
-    static func parse(command line: String) -> AnnouncementSchedule? {
+    public static func parse(command line: String) -> AnnouncementSchedule? {
         let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
         guard words.count == 3 else { return nil }
         switch words[0] {
@@ -36,7 +36,7 @@ struct AnnouncementSchedule: Sendable, Equatable {
     }
 
     /// The first moment strictly after `date` at which the announcement is due.
-    func nextFire(after date: Date, setAt start: Date, calendar: Calendar = .current) -> Date {
+    public func nextFire(after date: Date, setAt start: Date, calendar: Calendar = .current) -> Date {
         switch rule {
         case .every(let period):
             let seconds = max(period.secondsValue, 1)

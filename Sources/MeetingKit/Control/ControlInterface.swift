@@ -6,12 +6,12 @@ import NIOPosix
 /// Lines for a running bot to post into the room's chat: from standard input and/or a Unix socket.
 ///
 /// Each line is one chat message. Later features (news, announcements) post through the same path.
-enum ControlInterface {
+public enum ControlInterface {
     /// The longest line taken; a chat message is short, and a runaway client must not grow memory.
     static let maximumLineBytes = 16 * 1024
 
     /// One stream of the lines of several sources, in arrival order.
-    static func merge(_ sources: [AsyncStream<String>]) -> AsyncStream<String> {
+    public static func merge(_ sources: [AsyncStream<String>]) -> AsyncStream<String> {
         AsyncStream { continuation in
             let task = Task {
                 await withTaskGroup(of: Void.self) { group in
@@ -26,7 +26,7 @@ enum ControlInterface {
     }
 
     /// Standard input, line by line, until end of file.
-    static func standardInputLines() -> AsyncStream<String> {
+    public static func standardInputLines() -> AsyncStream<String> {
         AsyncStream { continuation in
             Thread.detachNewThread {
                 while let line = readLine(strippingNewline: true) {
@@ -38,7 +38,7 @@ enum ControlInterface {
     }
 
     /// A Unix stream socket at `path`: every connected client may write lines. Removed again on shutdown.
-    static func socketLines(path: String, group: any EventLoopGroup, logger: Logger) async throws
+    public static func socketLines(path: String, group: any EventLoopGroup, logger: Logger) async throws
         -> (lines: AsyncStream<String>, close: @Sendable () async -> Void)
     {
         let (lines, continuation) = AsyncStream<String>.makeStream()

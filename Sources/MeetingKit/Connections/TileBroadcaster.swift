@@ -5,7 +5,7 @@ import Synchronization
 import Tile
 
 /// Builds a participant's media source, starting its clock at the given time.
-typealias TileSourceFactory = @Sendable (Timestamp) throws -> any TileMediaSource
+public typealias TileSourceFactory = @Sendable (Timestamp) throws -> any TileMediaSource
 
 /// Sends the bot's own tile (a slate saying the meeting is recorded, and silence) to every connection.
 ///

@@ -1,0 +1,335 @@
+import Foundation
+import Logging
+import Mesh
+import MeshIO
+import NIOCore
+import News
+import Recorder
+
+/// One run of the bot in one room: signalling, one connection per remote peer and kind, and their recordings.
+///
+/// The actor only routes (docs/architecture.md): protocol decisions live in `RoomSession`, the socket to the
+/// room in `SignallingLoop`, connections in `ConnectionTable` (each runs on its own event loop), recordings in
+/// `ConnectionRecordings` (each writes its files in its own task), the manifest in `ManifestKeeper`, chat in
+/// `MeetingChat.swift` and `ChatTranscript`, schedules in `AnnouncementScheduler`.
+public actor Meeting {
+    public nonisolated let configuration: Configuration
+    let group: any EventLoopGroup
+    let logger: Logger
+    let certificate: DTLSCertificate
+    /// Where recordings go; nil for a bot that only posts (`announce`).
+    public nonisolated let session: SessionFolder?
+    private let clock: SessionClock
+    private var room: RoomSession
+    private var sender: SignallingSocket.Sender?
+    let connections = ConnectionTable()
+    private var recordings: ConnectionRecordings?
+    private var manifest: ManifestKeeper
+    let transcript: ChatTranscript?
+    private let scheduler: AnnouncementScheduler
+    private var events: AsyncStream<(ConnectionKey, PeerEvent)>.Continuation?
+    private var joinedAt: ContinuousClock.Instant?
+    /// Chat lines to post once channels open (`--say`): said once, on every camera channel.
+    private var pendingAnnouncements: [String]
+    private var control: AsyncStream<String>?
+    private let stop: StopSignal
+
+    public init(configuration: Configuration, group: any EventLoopGroup, logger: Logger) throws {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        self.room = RoomSession(me: configuration.name)
+        self.certificate = try DTLSCertificate()
+        let clock = SessionClock.now()
+        self.clock = clock
+        let session = configuration.records
+            ? try SessionFolder(root: configuration.outputRoot, room: configuration.roomURL.roomName, start: clock.wall) : nil
+        self.session = session
+        self.recordings = session.map { ConnectionRecordings(session: $0, timeline: clock.timeline, logger: logger) }
+        self.manifest = ManifestKeeper(room: configuration.roomURL.description, bot: configuration.name,
+                                       session: session, clock: clock)
+        self.transcript = session.map { ChatTranscript(session: $0, logger: logger) }
+        self.scheduler = AnnouncementScheduler(logger: logger)
+        self.pendingAnnouncements = configuration.say
+        self.stop = StopSignal(listensToSignals: configuration.stopsOnSignals)
+    }
+
+    /// Lines from the control interface are posted into the chat as they come.
+    public func takeControl(_ lines: AsyncStream<String>) { control = lines }
+
+    /// Ends the meeting as a stop signal would: leave, finalize, write the manifest; `run` then returns.
+    public nonisolated func requestStop() { stop.request() }
+
+    /// Joins, then runs `script` (default: stay until a stop signal or `duration`), then leaves.
+    public func run(duration: Duration?, script: (@Sendable (Meeting) async -> Void)? = nil) async throws {
+        let destination = session.map { "recording to \($0.path)" } ?? "recording nothing"
+        logger.info("joining \(configuration.roomURL) as '\(configuration.name.logSafe)', \(destination)")
+        manifest.write()
+        if let source = configuration.tileSource {
+            connections.tile.start(logger: logger, makeSource: source)
+        } else {
+            connections.tile.start(botName: configuration.name, logger: logger)
+        }
+        if let screen = configuration.screenSource {
+            connections.screenTile.start(logger: logger, makeSource: screen)
+        }
+        defer {
+            connections.tile.stop()
+            connections.screenTile.stop()
+        }
+        let (eventStream, continuation) = AsyncStream<(ConnectionKey, PeerEvent)>.makeStream()
+        events = continuation
+        let stop = stop
+        let signalling = SignallingLoop(roomURL: configuration.roomURL, group: group, logger: logger)
+        let deadline = duration.map { ContinuousClock.now + $0 }
+        await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask { [self] in
+                for await (key, event) in eventStream { await handle(event, on: key) }
+                return false
+            }
+            if let control {
+                // The end of the control input is not a reason to leave: recording goes on.
+                tasks.addTask { [self] in
+                    for await line in control { await obey(controlLine: line) }
+                    return false
+                }
+            }
+            for schedule in configuration.schedules { startSchedule(schedule) }
+            let announcements = pendingAnnouncements
+            pendingAnnouncements = []
+            if !announcements.isEmpty {
+                tasks.addTask { [self] in
+                    await waitForEveryone(settle: .seconds(2), timeout: .seconds(20))
+                    for line in announcements { await post(line, kind: .announcement) }
+                    return false
+                }
+            }
+            if let news = configuration.news {
+                let service = newsService(news)
+                tasks.addTask { [self] in
+                    // Posting on join means to the people present, so first let them connect.
+                    if news.onJoin { await waitForEveryone(settle: .seconds(2), timeout: .seconds(20)) }
+                    await service.run { line in await self.post(line, kind: .news) > 0 }
+                    return false
+                }
+            }
+            tasks.addTask { [self] in
+                await signalling.run(
+                    stop: stop, until: deadline, endsWithSocket: script != nil,
+                    onText: { [self] text in await handle(frame: text) },
+                    session: { [self] sender in
+                        await connected(sender)
+                        if let script {
+                            await script(self)
+                            stop.request()
+                        } else {
+                            await stop.wait(until: deadline)
+                        }
+                    })
+                return true
+            }
+            // Only the signalling task ends the meeting: on a stop request, a timeout, or the server closing.
+            while let finished = try? await tasks.next() {
+                if finished { break }
+            }
+            scheduler.cancelAll()
+            await leave()
+            manifest.meetingEnded()
+            continuation.finish()
+            tasks.cancelAll()
+        }
+        logger.info("left the room; \(session.map { "recordings in \($0.path); " } ?? "")\(ResourceUsage.current())")
+    }
+
+    private func obey(controlLine line: String) async {
+        guard line.hasPrefix("/") else {
+            await post(line, kind: .announcement)
+            return
+        }
+        guard let schedule = AnnouncementSchedule.parse(command: line) else {
+            logger.warning("control line not understood (use /every 30m TEXT or /at 09:30 TEXT): \(line.logSafe)")
+            return
+        }
+        startSchedule(schedule)
+    }
+
+    private func startSchedule(_ schedule: AnnouncementSchedule) {
+        scheduler.start(schedule) { [self] text in await post(text, kind: .announcement) }
+    }
+
+    private func newsService(_ news: NewsSettings) -> NewsService {
+        // The state file sits beside the session folders, so a restarted bot does not repeat itself.
+        let statePath = (configuration.outputRoot as NSString).appendingPathComponent("news-state.json")
+        return NewsService(feeds: news.feeds, period: news.period, onJoin: news.onJoin,
+                           maxPerPost: news.maximumPerPost, statePath: statePath, group: group,
+                           logger: logger, clock: SystemNewsClock())
+    }
+
+    private func connected(_ sender: SignallingSocket.Sender) async {
+        self.sender = sender
+        // After a reconnect, the people present are still connected to us peer to peer: joining again
+        // would make each of them offer a second connection.
+        guard joinedAt == nil else {
+            logger.info("signalling reconnected; not announcing ourselves again")
+            return
+        }
+        joinedAt = .now
+        await perform([room.join()])
+        if configuration.screenSource != nil { await perform([room.startSharing()]) }
+    }
+
+    private func handle(frame text: String) async {
+        await perform(room.handle(frame: text))
+    }
+
+    private func observe(_ observation: MeetingObservation) {
+        configuration.observer?(observation)
+    }
+
+    private func perform(_ actions: [RoomAction]) async {
+        for action in actions {
+            switch action {
+            case .send(let text):
+                do { try await sender?.send(text) } catch { logger.error("signalling send failed: \(error)") }
+            case .rejected(let reason):
+                logger.warning("\(reason)")
+            case .answerOffer(let key, let peer, _) where !(configuration.connectsTo?(peer) ?? true),
+                 .makeOffer(let key, let peer) where !(configuration.connectsTo?(peer) ?? true):
+                room.connectionClosed(key)
+            case .answerOffer(let key, let peer, let sdp):
+                let configuration = connectionConfiguration(for: key)
+                await open(key, peer: peer) { address, now in
+                    try PeerConnection(answering: sdp, configuration: configuration(address), at: now)
+                }
+            case .makeOffer(let key, let peer):
+                let configuration = connectionConfiguration(for: key)
+                await open(key, peer: peer) { address, now in
+                    PeerConnection(offeringWith: configuration(address), at: now)
+                }
+            case .applyAnswer(let key, let sdp):
+                guard let channel = connections[key] else { continue }
+                do {
+                    try await channel.withConnection { connection, now in try connection.applyAnswer(sdp, at: now) }
+                    observe(.answerApplied(key))
+                } catch {
+                    observe(.connectionRefused(key, reason: "answer refused: \(error)"))
+                    logger.warning("answer from \(key) refused: \(error)")
+                    await drop(key, reason: "answer refused: \(error)")
+                }
+            }
+        }
+    }
+
+    private func connectionConfiguration(for key: ConnectionKey)
+        -> @Sendable (TransportAddress) -> PeerConnectionConfiguration {
+        let certificate = certificate
+        let unixNanosecondsAtZero = clock.unixNanosecondsAtMonotonicZero
+        return { address in
+            .init(certificate: certificate, localAddress: address, cname: "engage-bot",
+                  sendsMedia: key.kind != .screen, unixNanosecondsAtZero: unixNanosecondsAtZero)
+        }
+    }
+
+    /// Binds a socket, builds the connection, and sends its complete description (no trickle).
+    private func open(_ key: ConnectionKey, peer: String,
+                      make: @escaping @Sendable (TransportAddress, Timestamp) throws -> PeerConnection) async {
+        guard let events else { return }
+        do {
+            // Media goes straight from the connection's event loop to its recording: one thread hop per
+            // packet instead of two. Everything else (and media, for observers that want it) comes here.
+            let sink = MediaSink()
+            let observesMedia = configuration.observesMedia
+            let packetTap = configuration.packetTap
+            let channel = try await PeerConnectionChannel.open(
+                key: key, host: configuration.interface, group: group, logger: logger,
+                events: { key, event in
+                    if case .rtp(let packet, let track, let at) = event {
+                        packetTap?(key, packet.payload.count)
+                        sink.deliver(.packet(packet, track, at))
+                        if !observesMedia { return }
+                    }
+                    if case .senderReport(let ssrc, let ntpTime, let rtpTimestamp) = event {
+                        sink.deliver(.senderReport(ssrc: ssrc, ntpTime: ntpTime, rtpTimestamp: rtpTimestamp))
+                    }
+                    events.yield((key, event))
+                }, makeConnection: make)
+            connections.add(channel, for: key)
+            var files: [String] = []
+            if let file = recordings?.start(key, peer: peer, channel: channel, sink: sink, report: { [self] statistics, placement in
+                await recordingReported(key, statistics, placement)
+            }) {
+                files.append(file)
+            }
+            let role: MeetingObservation.Role = room.connections[key]?.role == .offerer ? .offerer : .answerer
+            manifest.connectionStarted(key, participant: peer, role: role, files: files)
+            let description = try await channel.withConnection { connection, _ in connection.localDescription }
+            logger.info("\(key) '\(peer.logSafe)': sending \(channel.localAddress) description")
+            await perform(role == .offerer ? room.offerReady(key, sdp: description) : room.answerReady(key, sdp: description))
+            observe(.descriptionSent(key, peer: peer, role: role))
+        } catch {
+            logger.warning("connection \(key) to '\(peer.logSafe)' not started: \(error)")
+            observe(.connectionRefused(key, reason: "\(error)"))
+            room.connectionClosed(key)
+        }
+    }
+
+    private func handle(_ event: PeerEvent, on key: ConnectionKey) async {
+        if case .rtp = event, !configuration.observesMedia {} else { observe(.peerEvent(key, event)) }
+        switch event {
+        case .rtp:
+            break
+        case .iceStateChanged(let state):
+            logger.info("\(key): ICE \(state)")
+        case .connected(let summary, let kinds):
+            logger.info("\(key): connected (\(summary))")
+            recordings?.deliver(.expect(kinds), to: key)
+            connections.broadcaster(for: key).requestKeyframe()
+        case .trackStarted(let track):
+            if let joinedAt, let opened = connections.openedAt[key], connections.isFirstMedia(on: key) {
+                let now = ContinuousClock.now
+                logger.info("\(key): first media packet \((now - opened).milliseconds) ms after the connection began, \((now - joinedAt).milliseconds) ms after our new-peer")
+            }
+            logger.info("\(key): receiving \(track)")
+            manifest.trackStarted(key, track)
+        case .dropped(let reason):
+            logger.warning("\(key): \(reason)")
+        case .keyframeRequested:
+            connections.broadcaster(for: key).requestKeyframe()
+        case .remoteReport, .senderReport:
+            break
+        case .roundTripMeasured(let roundTrip):
+            recordings?.deliver(.roundTrip(roundTrip), to: key)
+        case .dataChannelOpened:
+            guard key.kind == .camera else { return }
+            let since = connections.openedAt[key].map { " \((ContinuousClock.now - $0).milliseconds) ms after the connection began" } ?? ""
+            logger.info("\(key): data channel open\(since)")
+            sayRecordingNotice(on: key)
+        case .chatMessage(let text):
+            guard key.kind == .camera else { return }
+            transcript?.append(ChatLine(time: ISOTime.string(Date()), kind: .chat, connection: key.description, raw: text))
+        case .closed(let reason):
+            logger.info("\(key): closed (\(reason))")
+            await drop(key, reason: reason)
+        case .failed(let reason):
+            logger.error("\(key): failed: \(reason)")
+            await drop(key, reason: "failed: \(reason)")
+        }
+    }
+
+    private func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics],
+                                   _ placement: ParticipantRecorder.Placement?) {
+        manifest.recordingReported(key, statistics, placement)
+    }
+
+    private func drop(_ key: ConnectionKey, reason: String = "the bot left") async {
+        manifest.connectionEnded(key, reason: reason)
+        room.connectionClosed(key)
+        if let recording = recordings?.remove(key) { await recording.finish() }
+        if let channel = connections.remove(key) { await channel.close() }
+    }
+
+    private func leave() async {
+        for key in connections.keys { await drop(key) }
+        await sender?.close()
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import Mesh
+
+/// Runs announcement schedules: posts each one's text whenever it is due, until cancelled.
+final class AnnouncementScheduler {
+    private var running: [Task<Void, Never>] = []
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func start(_ schedule: AnnouncementSchedule, post: @escaping @Sendable (String) async -> Void) {
+        let setAt = Date()
+        let first = schedule.nextFire(after: setAt, setAt: setAt)
+        logger.info("announcement scheduled (\(schedule.rule)), first at \(ISOTime.string(first)): \(schedule.text.logSafe)")
+        running.append(Task {
+            var now = Date()
+            while !Task.isCancelled {
+                let due = schedule.nextFire(after: now, setAt: setAt)
+                try? await Task.sleep(for: .milliseconds(Int64(max(due.timeIntervalSinceNow, 0) * 1000)))
+                if Task.isCancelled { return }
+                await post(schedule.text)
+                now = due
+            }
+        })
+    }
+
+    func cancelAll() {
+        for task in running { task.cancel() }
+        running = []
+    }
+}
