@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -24,6 +24,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // `engage-bot service`: HTTP through Hummingbird (without its swift-configuration trait, to keep the
+        // build lean), metrics through swift-metrics with the Prometheus backend.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C shims: only what Swift cannot import directly (macros, variadic calls, C++).
@@ -66,10 +72,22 @@ let package = Package(
             name: "MeetingKit",
             dependencies: ["Mesh", "MeshIO", "Recorder", "Tile", "News"] + nio,
             swiftSettings: strict),
+        // Recording as a service: many meetings in one process, driven over an HTTP API (docs/api.md).
+        .target(
+            name: "RecordingService",
+            dependencies: [
+                "MeetingKit", "Mesh", "MeshIO", "Recorder",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ] + nio,
+            resources: [.copy("API/openapi.json")],
+            swiftSettings: strict),
         .executableTarget(
             name: "Bot",
             dependencies: [
-                "MeetingKit", "Mesh", "MeshIO", "Recorder", "Tile", "News", "RoomServer",
+                "MeetingKit", "RecordingService", "Mesh", "MeshIO", "Recorder", "Tile", "News", "RoomServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,
             swiftSettings: strict),

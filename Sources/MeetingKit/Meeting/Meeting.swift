@@ -33,6 +33,8 @@ public actor Meeting {
     private var pendingAnnouncements: [String]
     private var control: AsyncStream<String>?
     private let stop: StopSignal
+    /// Why the room could not be reached, when it could not (`Configuration.joinAttempts`).
+    private var unreachable: String?
 
     public init(configuration: Configuration, group: any EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
@@ -113,9 +115,10 @@ public actor Meeting {
                     return false
                 }
             }
+            let joinAttempts = configuration.joinAttempts
             tasks.addTask { [self] in
-                await signalling.run(
-                    stop: stop, until: deadline, endsWithSocket: script != nil,
+                let outcome = await signalling.run(
+                    stop: stop, until: deadline, endsWithSocket: script != nil, joinAttempts: joinAttempts,
                     onText: { [self] text in await handle(frame: text) },
                     session: { [self] sender in
                         await connected(sender)
@@ -126,6 +129,7 @@ public actor Meeting {
                             await stop.wait(until: deadline)
                         }
                     })
+                if case .unreachable(let reason) = outcome { await failToJoin(reason) }
                 return true
             }
             // Only the signalling task ends the meeting: on a stop request, a timeout, or the server closing.
@@ -139,6 +143,16 @@ public actor Meeting {
             tasks.cancelAll()
         }
         logger.info("left the room; \(session.map { "recordings in \($0.path); " } ?? "")\(ResourceUsage.current())")
+        if let unreachable { throw MeetingError.roomUnreachable(unreachable) }
+    }
+
+    private func failToJoin(_ reason: String) { unreachable = reason }
+
+    /// Where the meeting stands, for those who watch it (the service's API): whether the bot is in the room,
+    /// and the manifest so far (connections, files, per-track counts).
+    public func snapshot() -> MeetingSnapshot {
+        MeetingSnapshot(joined: joinedAt != nil, sessionPath: session?.path, manifest: manifest.manifest,
+                        openConnections: connections.keys.count)
     }
 
     private func obey(controlLine line: String) async {

@@ -34,6 +34,9 @@ extension Meeting {
         /// Whether SIGINT/SIGTERM end this meeting (a command owns its process); a service stops each
         /// recording itself.
         public var stopsOnSignals = true
+        /// How many failed first connections to the room server end the meeting as unreachable; nil: keep
+        /// trying (a bot started by hand waits for its room).
+        public var joinAttempts: Int?
 
         public init(roomURL: RoomURL, name: String, outputRoot: String, interface: String, say: [String] = [],
                     news: NewsSettings? = nil, records: Bool = true, schedules: [AnnouncementSchedule] = []) {

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import Logging
+import MeetingKit
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// `engage-bot service`: the HTTP API, the recordings it runs, and the probes, as one service group.
+/// SIGTERM or SIGINT drains: admission closes (`/readyz` turns 503), every recording leaves and finalizes
+/// its files within the grace period, then the HTTP server stops.
+public enum RecordingServer {
+    public static func run(configuration: ServiceConfiguration, logger: Logger) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let metrics = ServiceMetrics()
+        let registry = RecordingRegistry(configuration: configuration, group: group, logger: logger, metrics: metrics)
+        let router = ServiceRouter.make(registry: registry, metrics: metrics, bearerToken: configuration.bearerToken)
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "engage-bot"),
+            onServerRunning: { channel in
+                // Said on standard error in one fixed form, so scripts and tests can find the port (`--port 0`).
+                let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
+                logger.notice("service listening on http://\(address ?? "?")")
+            },
+            eventLoopGroupProvider: .shared(group),
+            logger: logger)
+        // Shut down in reverse order: recordings drain first, while the API still answers, then the server.
+        let services = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: application),
+                .init(service: EventLoopLagProbe(group: group, metrics: metrics)),
+                .init(service: Drain(registry: registry, grace: configuration.gracePeriod)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await services.run()
+    }
+
+    /// Waits for the shutdown request, then finishes every recording within the grace period.
+    struct Drain: Service {
+        let registry: RecordingRegistry
+        let grace: Duration
+
+        func run() async throws {
+            try? await gracefulShutdown()
+            await registry.drain(grace: grace)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// How `engage-bot service` runs: where it listens, who may call it, where files go, how much it takes on.
+public struct ServiceConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Required on every request but the health probes when set; required when `host` is not loopback.
+    public var bearerToken: String?
+    /// Each recording writes under `<outputRoot>/<recording id>/`.
+    public var outputRoot: String
+    /// The address the bot's WebRTC connections bind to.
+    public var interface: String
+    /// The default bot name when a request gives none.
+    public var defaultBotName: String
+    public var admission: AdmissionControl
+    /// How long SIGTERM waits for recordings to finish (leave, finalize) before the process exits.
+    public var gracePeriod: Duration
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, bearerToken: String? = nil, outputRoot: String = "recordings",
+                interface: String = "127.0.0.1", defaultBotName: String = "EngageBot",
+                admission: AdmissionControl = AdmissionControl(), gracePeriod: Duration = .seconds(20)) {
+        self.host = host
+        self.port = port
+        self.bearerToken = bearerToken
+        self.outputRoot = outputRoot
+        self.interface = interface
+        self.defaultBotName = defaultBotName
+        self.admission = admission
+        self.gracePeriod = gracePeriod
+    }
+
+    /// Whether `host` only accepts connections from this machine.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
