@@ -5,71 +5,16 @@ import Testing
 /// as the benchmark runs them, on loopback.
 extension InteropTests {
     @Suite struct CrowdTests {
-        /// A child process whose standard error is read as it comes, to learn what it says before it exits.
-        final class Running: @unchecked Sendable {
-            let process = Process()
-            private let lock = NSLock()
-            private var errorText = ""
-
-            init(_ arguments: [String]) throws {
-                process.executableURL = try Processes.botExecutable
-                process.arguments = arguments
-                let error = Pipe()
-                process.standardError = error
-                process.standardOutput = FileHandle.nullDevice
-                error.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                    let data = handle.availableData
-                    guard let self, !data.isEmpty else { return }
-                    lock.withLock { errorText += String(decoding: data, as: UTF8.self) }
-                }
-                try process.run()
-            }
-
-            var log: String { lock.withLock { errorText } }
-
-            /// Waits until the log matches `pattern` and returns the first capture group.
-            func await(_ pattern: String, timeout: TimeInterval) throws -> String {
-                let regex = try NSRegularExpression(pattern: pattern)
-                let deadline = Date().addingTimeInterval(timeout)
-                while Date() < deadline {
-                    let text = log
-                    if let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
-                       let range = Range(match.range(at: 1), in: text) {
-                        return String(text[range])
-                    }
-                    Thread.sleep(forTimeInterval: 0.05)
-                }
-                throw TestFailure("no /\(pattern)/ within \(timeout) s in:\n\(log.suffix(2000))")
-            }
-
-            /// Waits until `text` occurs `count` times in the log.
-            func await(_ text: String, count: Int, timeout: TimeInterval) throws {
-                let deadline = Date().addingTimeInterval(timeout)
-                while Date() < deadline {
-                    if log.components(separatedBy: text).count - 1 >= count { return }
-                    Thread.sleep(forTimeInterval: 0.05)
-                }
-                throw TestFailure("'\(text)' not seen \(count) times within \(timeout) s in:\n\(log.suffix(2000))")
-            }
-
-            func stop() {
-                if process.isRunning { process.interrupt() }
-                let deadline = Date().addingTimeInterval(10)
-                while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-                if process.isRunning { process.terminate() }
-            }
-        }
-
         @Test func replayingCrowdIsRecordedWholeAndDecodesClean() throws {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("engage-crowd-\(UUID().uuidString.prefix(8))")
-            let server = try Running(["serve", "--port", "0"])
+            let server = try RunningBot(["serve", "--port", "0"])
             defer { server.stop() }
             let port = try server.await(#"url=http://127\.0\.0\.1:(\d+)/"#, timeout: 10)
             let url = "ws://127.0.0.1:\(port)/crowd-test"
-            let recorder = try Running(["join", url, "--name", "recorder", "--output", output.path])
+            let recorder = try RunningBot(["join", url, "--name", "recorder", "--output", output.path])
             defer { recorder.stop() }
             _ = try recorder.await("(signalling connected)", timeout: 10)
-            let crowd = try Running(["crowd", url, "--participants", "3", "--replay", "--seconds", "20", "--log-level", "info"])
+            let crowd = try RunningBot(["crowd", url, "--participants", "3", "--replay", "--seconds", "20", "--log-level", "info"])
             defer { crowd.stop() }
             // Three connections, then a few seconds of media, which crosses the 6 s clip's loop at least once.
             try recorder.await("receiving video vp8", count: 3, timeout: 20)
@@ -99,14 +44,14 @@ extension InteropTests {
         /// Five participants join within one second, after the recorder: it offers to each, all get connected.
         @Test func fiveJoinersWithinOneSecondAllGetConnected() throws {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("engage-five-\(UUID().uuidString.prefix(8))")
-            let server = try Running(["serve", "--port", "0"])
+            let server = try RunningBot(["serve", "--port", "0"])
             defer { server.stop() }
             let port = try server.await(#"url=http://127\.0\.0\.1:(\d+)/"#, timeout: 10)
             let url = "ws://127.0.0.1:\(port)/five"
-            let recorder = try Running(["join", url, "--name", "recorder", "--output", output.path])
+            let recorder = try RunningBot(["join", url, "--name", "recorder", "--output", output.path])
             defer { recorder.stop() }
             _ = try recorder.await("(signalling connected)", timeout: 10)
-            let crowd = try Running(["crowd", url, "--participants", "5", "--stagger-ms", "150", "--no-chat",
+            let crowd = try RunningBot(["crowd", url, "--participants", "5", "--stagger-ms", "150", "--no-chat",
                                      "--seconds", "20", "--log-level", "info"])
             defer { crowd.stop() }
             try recorder.await("data channel open", count: 5, timeout: 20)
