@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "RecordingService",
             dependencies: [
-                "MeetingKit", "Mesh", "MeshIO", "Recorder",
+                "MeetingKit", "Mesh", "MeshIO", "Recorder", "News",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -70,6 +70,8 @@ struct CheckTracker: Sendable {
             var connection = begin(key, at: now)
             if connection.ended == nil { connection.ended = (now, reason) }
             connections[key] = connection
+        case .joined, .recordingClosed:
+            break
         case .peerEvent(let key, let event):
             guard var connection = connections[key] else { return }
             apply(event, to: &connection, at: now)

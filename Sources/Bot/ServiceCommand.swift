@@ -37,6 +37,12 @@ struct ServiceCommand: AsyncParsableCommand {
     @Option(help: "Seconds SIGTERM waits for recordings to finish.")
     var grace: Double = 20
 
+    @Option(help: "POST webhook events here (docs/api.md); needs --webhook-secret.")
+    var webhookURL: String?
+
+    @Option(help: "The secret that signs webhook deliveries (default: $ENGAGE_BOT_WEBHOOK_SECRET).")
+    var webhookSecret: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -48,6 +54,15 @@ struct ServiceCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port takes 0 to 65535") }
         guard maxRecordings > 0, maxParticipants > 0 else { throw ValidationError("the budgets must be positive") }
         guard grace > 0, grace <= 3_600 else { throw ValidationError("--grace takes 0 to 3600 seconds") }
+        if let webhookURL {
+            guard let url = URL(string: webhookURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  url.host != nil else {
+                throw ValidationError("--webhook-url needs an http or https URL, got '\(webhookURL)'")
+            }
+            guard !(webhookSecret ?? ProcessInfo.processInfo.environment["ENGAGE_BOT_WEBHOOK_SECRET"] ?? "").isEmpty else {
+                throw ValidationError("--webhook-url needs --webhook-secret (or ENGAGE_BOT_WEBHOOK_SECRET) to sign deliveries")
+            }
+        }
     }
 
     func run() async throws {
@@ -57,7 +72,9 @@ struct ServiceCommand: AsyncParsableCommand {
             configuration: ServiceConfiguration(
                 host: host, port: port, bearerToken: token, outputRoot: output, interface: interface, defaultBotName: name,
                 admission: AdmissionControl(maximumRecordings: maxRecordings, maximumParticipants: maxParticipants),
-                gracePeriod: .milliseconds(Int64(grace * 1000))),
+                gracePeriod: .milliseconds(Int64(grace * 1000)),
+                webhookURL: webhookURL.flatMap(URL.init(string:)),
+                webhookSecret: webhookSecret ?? ProcessInfo.processInfo.environment["ENGAGE_BOT_WEBHOOK_SECRET"]),
             logger: logger)
     }
 }

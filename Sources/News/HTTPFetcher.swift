@@ -5,8 +5,9 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// A small HTTP/1.1 GET client for feeds: one request per connection, redirects, conditional
-/// GET, gzip, and limits on time and size that hold against servers that lie or stall.
+/// A small HTTP/1.1 client for feeds and webhooks: one request per connection, redirects and conditional
+/// GET for feeds, POST for webhooks, gzip, and limits on time and size that hold against servers that lie
+/// or stall.
 public struct HTTPFetcher: Sendable {
     public struct Configuration: Sendable {
         public var connectTimeout: TimeAmount = .seconds(10)
@@ -88,15 +89,31 @@ public struct HTTPFetcher: Sendable {
         var body: [UInt8]
     }
 
-    private func fetchOnce(_ url: URL, validators: Validators, on eventLoop: any EventLoop,
-                           deadline: NIODeadline) async throws -> Hop {
+    /// POSTs `body` to `url` (no redirects followed: a webhook goes where it was configured to go) and
+    /// returns the response's status code; the response body is read only for a 2xx, within the limit.
+    public func post(_ url: URL, body: [UInt8], headers: [(String, String)]) async throws -> Int {
+        let deadline = NIODeadline.now() + configuration.totalTimeout
+        let hop = try await fetchOnce(url, validators: Validators(), post: (body, headers), on: group.next(), deadline: deadline)
+        return Int(hop.status.code)
+    }
+
+    private func fetchOnce(_ url: URL, validators: Validators, post: (body: [UInt8], headers: [(String, String)])? = nil,
+                           on eventLoop: any EventLoop, deadline: NIODeadline) async throws -> Hop {
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty
         else { throw NewsError(.unsupported, "not an http(s) URL: \(url)") }
         let secure = scheme == "https"
         let port = url.port ?? (secure ? 443 : 80)
         let sslContext: NIOSSLContext? = secure ? try NIOSSLContext(configuration: configuration.tlsConfiguration) : nil
-        let head = requestHead(url: url, host: host, port: port, secure: secure, validators: validators)
+        var request = requestHead(url: url, host: host, port: port, secure: secure, validators: validators)
+        if let post {
+            request.method = .POST
+            request.headers.replaceOrAdd(name: "Accept", value: "*/*")
+            request.headers.replaceOrAdd(name: "Content-Length", value: String(post.body.count))
+            for (name, value) in post.headers { request.headers.replaceOrAdd(name: name, value: value) }
+        }
+        let head = request
+        let requestBody = post?.body
         let remaining = deadline - .now()
         // Checked before the promise exists: a promise dropped without completing is a leak NIO traps on.
         guard remaining > .zero else { throw NewsError(.timeout, "timed out fetching \(url)") }
@@ -123,7 +140,7 @@ public struct HTTPFetcher: Sendable {
                         }
                         try sync.addHTTPClientHandlers()
                         try sync.addHandler(IdleStateHandler(readTimeout: readTimeout))
-                        try sync.addHandler(ResponseCollector(request: head, limit: limit, url: url,
+                        try sync.addHandler(ResponseCollector(request: head, body: requestBody, limit: limit, url: url,
                                                               readTimeout: readTimeout, promise: promise))
                     }
                 }
@@ -193,6 +210,7 @@ private final class ResponseCollector: ChannelInboundHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private let request: HTTPRequestHead
+    private let requestBody: [UInt8]?
     private let limit: Int
     private let url: URL
     private let readTimeout: TimeAmount
@@ -203,9 +221,10 @@ private final class ResponseCollector: ChannelInboundHandler {
     private var inflater: GzipInflater?
     private var done = false
 
-    init(request: HTTPRequestHead, limit: Int, url: URL, readTimeout: TimeAmount,
+    init(request: HTTPRequestHead, body: [UInt8]?, limit: Int, url: URL, readTimeout: TimeAmount,
          promise: EventLoopPromise<HTTPFetcher.Hop>) {
         self.request = request
+        self.requestBody = body
         self.limit = limit
         self.url = url
         self.readTimeout = readTimeout
@@ -214,6 +233,9 @@ private final class ResponseCollector: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(.head(request)), promise: nil)
+        if let requestBody, !requestBody.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: requestBody)))), promise: nil)
+        }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         context.fireChannelActive()
     }

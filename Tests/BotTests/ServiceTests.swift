@@ -14,8 +14,12 @@ extension InteropTests {
             let server = try RunningBot(["serve", "--port", "0"])
             defer { server.stop() }
             let roomPort = try server.await(#"url=http://127\.0\.0\.1:(\d+)/"#, timeout: 15)
+            let hooks = output.appendingPathComponent("webhooks.jsonl")
+            let receiver = try WebhookReceiver(log: hooks)
+            defer { receiver.stop() }
             let service = try RunningBot(["service", "--port", "0", "--output", output.path, "--max-recordings", "2",
-                                          "--grace", "20"])
+                                          "--grace", "20", "--webhook-url", "http://127.0.0.1:\(receiver.port)/hooks",
+                                          "--webhook-secret", WebhookReceiver.secret])
             defer { service.stop() }
             let servicePort = try #require(Int(try service.await(#"service listening on http://127\.0\.0\.1:(\d+)"#, timeout: 20)))
             let client = ServiceClient(port: servicePort, contract: try OpenAPIContract())
@@ -63,10 +67,10 @@ extension InteropTests {
             defer { crowdBeta.stop() }
             let hostileReport = output.appendingPathComponent("hostile.json")
             let hostile = try RunningBot(
-                ["python3", Processes.packageRoot.appendingPathComponent("Tests/Interop/hostile_client.py").path,
+                [Processes.packageRoot.appendingPathComponent("Tests/Interop/hostile_client.py").path,
                  "--ws", betaURL, "--bot-name", "recorder-b", "--bot-pid", "\(service.process.processIdentifier)",
                  "--attack-after", "1", "--report", hostileReport.path],
-                executable: URL(fileURLWithPath: "/usr/bin/env"))
+                executable: Processes.python3)
             defer { hostile.stop() }
 
             // The synthetic participants are present and their media is arriving (the attacker's connections
@@ -139,12 +143,76 @@ extension InteropTests {
                 #expect(!service.log.contains(crash), "\(service.log.suffix(3000))")
             }
 
+            // Webhooks: every delivery signed, each once, in the order things happened, the story of each recording.
+            let deliveries = try WebhookReceiver.deliveries(in: hooks)
+            #expect(deliveries.allSatisfy { $0["valid"] as? Bool == true }, "unsigned or badly signed: \(deliveries)")
+            let ids = deliveries.compactMap { $0["delivery"] as? String }
+            #expect(Set(ids).count == deliveries.count, "a delivery came twice")
+            let bodies = deliveries.compactMap { $0["body"] as? [String: Any] }
+            let sequences = bodies.compactMap { ($0["sequence"] as? NSNumber)?.uint64Value }
+            #expect(sequences == sequences.sorted() && sequences.count == bodies.count, "out of order: \(sequences)")
+            func story(_ id: String) -> [String] {
+                bodies.filter { ($0["recording"] as? [String: Any])?["id"] as? String == id }.compactMap { $0["type"] as? String }
+            }
+            #expect(story(lostID) == ["recording.failed"], "\(story(lostID))")
+            let alphaStory = story(alphaID)
+            #expect(alphaStory.first == "recording.started" && alphaStory.last == "recording.finished", "\(alphaStory)")
+            #expect(alphaStory.filter { $0 == "participant.joined" }.count == 2, "\(alphaStory)")
+            #expect(alphaStory.filter { $0 == "participant.left" }.count == 2, "\(alphaStory)")
+            #expect(alphaStory.filter { $0 == "file.finalized" }.count == 2, "\(alphaStory)")
+            let betaStory = story(betaID)
+            #expect(betaStory.first == "recording.started" && betaStory.last == "recording.finished", "\(betaStory)")
+            #expect(betaStory.contains("file.finalized"), "\(betaStory)")
+            let alphaMetadata = bodies.first { ($0["recording"] as? [String: Any])?["id"] as? String == alphaID }
+                .flatMap { ($0["recording"] as? [String: Any])?["metadata"] as? [String: String] }
+            #expect(alphaMetadata == ["meeting": "weekly"])
+
             // Every documented operation was tried, and every answer kept to the contract.
             #expect(client.violations.isEmpty, "\(client.violations)")
             let tried = Set(client.exercised.map { $0.split(separator: " ").prefix(2).joined(separator: " ") })
             for operation in client.contract.operations {
                 #expect(tried.contains(operation), "\(operation) was never tried")
             }
+        }
+
+        /// A webhook the receiver cannot take is kept on disk and delivered after the service restarts.
+        @Test func webhooksPendingWhileTheReceiverIsDownAreDeliveredAfterARestart() throws {
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("engage-service-\(UUID().uuidString.prefix(8))")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let hooks = output.appendingPathComponent("webhooks.jsonl")
+            // Learn a free port from a receiver, then stop it: the service starts with its receiver down.
+            let probe = try WebhookReceiver(log: hooks)
+            let port = probe.port
+            probe.stop()
+            let arguments = ["service", "--port", "0", "--output", output.path, "--grace", "2",
+                             "--webhook-url", "http://127.0.0.1:\(port)/hooks", "--webhook-secret", WebhookReceiver.secret]
+            let first = try RunningBot(arguments)
+            defer { first.stop() }
+            let firstPort = try #require(Int(try first.await(#"service listening on http://127\.0\.0\.1:(\d+)"#, timeout: 20)))
+            let client = ServiceClient(port: firstPort, contract: try OpenAPIContract())
+            let lost = try client.call("POST", "/v1/recordings", json: ["room_url": "ws://127.0.0.1:9/nowhere"])
+            let lostID = try #require(try lost.json["id"] as? String)
+            _ = try first.await("(webhooks: recording.failed to http://127.0.0.1:\\d+/hooks failed)", timeout: 40)
+            kill(first.process.processIdentifier, SIGTERM)
+            first.process.waitUntilExit()
+            #expect(first.log.contains("left for the next start"), "\(first.log.suffix(2000))")
+            #expect(!FileManager.default.fileExists(atPath: hooks.path), "nothing can have been received yet")
+
+            let receiver = try WebhookReceiver(log: hooks, port: port)
+            defer { receiver.stop() }
+            let second = try RunningBot(arguments)
+            defer { second.stop() }
+            var delivered: [[String: Any]] = []
+            let deadline = Date().addingTimeInterval(30)
+            while delivered.isEmpty, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.2)
+                delivered = (try? WebhookReceiver.deliveries(in: hooks)) ?? []
+            }
+            let body = try #require(delivered.first?["body"] as? [String: Any], "nothing delivered after the restart")
+            #expect(delivered.first?["valid"] as? Bool == true)
+            #expect(body["type"] as? String == "recording.failed")
+            #expect((body["recording"] as? [String: Any])?["id"] as? String == lostID)
+            #expect(delivered.count == 1, "\(delivered)")
         }
 
         /// Polls `GET /v1/recordings/{id}` until `condition` holds.
@@ -202,5 +270,32 @@ enum PrometheusText {
             throw TestFailure("prometheus_client could not parse /metrics (\(result.status)): \(result.standardError)\n\(text)")
         }
         return values
+    }
+}
+
+/// Tests/Interop/webhook_receiver.py: records every delivery and checks its signature with Python's hmac.
+final class WebhookReceiver {
+    static let secret = "test-webhook-secret"
+    let process: RunningBot
+    let port: Int
+
+    init(log: URL, port: Int = 0) throws {
+        try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
+        process = try RunningBot([Processes.packageRoot.appendingPathComponent("Tests/Interop/webhook_receiver.py").path,
+                                  "--secret", Self.secret, "--log", log.path, "--port", "\(port)"],
+                                 executable: Processes.python3)
+        self.port = try #require(Int(try process.await(#"listening on (\d+)"#, timeout: 15)))
+    }
+
+    func stop() { process.stop() }
+
+    static func deliveries(in log: URL) throws -> [[String: Any]] {
+        let text = try String(contentsOf: log, encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            guard let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw TestFailure("not a JSON line: \(line)")
+            }
+            return entry
+        }
     }
 }

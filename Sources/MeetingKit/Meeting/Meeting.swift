@@ -188,6 +188,7 @@ public actor Meeting {
             return
         }
         joinedAt = .now
+        observe(.joined)
         await perform([room.join()])
         if configuration.screenSource != nil { await perform([room.startSharing()]) }
     }
@@ -338,7 +339,10 @@ public actor Meeting {
     private func drop(_ key: ConnectionKey, reason: String = "the bot left") async {
         manifest.connectionEnded(key, reason: reason)
         room.connectionClosed(key)
-        if let recording = recordings?.remove(key) { await recording.finish() }
+        if let recording = recordings?.remove(key) {
+            let bytes = await recording.finish()
+            observe(.recordingClosed(key, participant: recording.participant, path: recording.path, bytes: bytes))
+        }
         if let channel = connections.remove(key) { await channel.close() }
     }
 

@@ -11,4 +11,8 @@ public enum MeetingObservation: Sendable {
     case connectionRefused(ConnectionKey, reason: String)
     /// Everything the connection reports; media packets only with `observesMedia`.
     case peerEvent(ConnectionKey, PeerEvent)
+    /// The bot is in the room: its first signalling connection is up and it announced itself.
+    case joined
+    /// A connection's recording ended and its file was finalized (`bytes` 0: no media came, no file).
+    case recordingClosed(ConnectionKey, participant: String, path: String, bytes: Int)
 }

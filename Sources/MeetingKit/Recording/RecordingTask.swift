@@ -20,10 +20,12 @@ final class RecordingTask: Sendable {
 
     private let inputs: RecordingQueue<Input>
     private let logger: Logger
-    private let task: Task<Void, Never>
+    private let task: Task<Int, Never>
     private let ticker: Task<Void, Never>
 
     let path: String
+    /// Whose connection this records.
+    let participant: String
     var fileName: String { (path as NSString).lastPathComponent }
 
     /// - Parameter report: receives the recorder's per-track statistics every few seconds and at the end.
@@ -38,6 +40,7 @@ final class RecordingTask: Sendable {
         self.logger = logger
         let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
         self.path = path
+        self.participant = peer
         task = Task {
             let file = RecordingFile(path: path)
             var recorder = ParticipantRecorder(writingApp: "EngageBot", timeline: timeline)
@@ -98,6 +101,7 @@ final class RecordingTask: Sendable {
             } else {
                 logger.info("no media arrived for \(path); no file written")
             }
+            return file.bytesWritten
         }
         // The jitter buffer declares packets lost only when asked after its deadline.
         ticker = Task {
@@ -115,9 +119,11 @@ final class RecordingTask: Sendable {
         logger.warning("recording \(fileName) falls behind: \(refused) inputs refused so far (queue of \(RecordingQueue<Input>.capacity))")
     }
 
-    func finish() async {
+    /// Ends the recording once everything queued is written and the file finalized; returns its size.
+    @discardableResult
+    func finish() async -> Int {
         ticker.cancel()
         inputs.finish()
-        await task.value
+        return await task.value
     }
 }

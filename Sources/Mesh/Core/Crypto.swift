@@ -3,12 +3,21 @@ import CEngageOpenSSL
 /// The few hash primitives the protocols need, from the OpenSSL already linked for DTLS.
 public enum Crypto {
     public static func hmacSHA1(key: [UInt8], data: some Collection<UInt8>) -> [UInt8] {
+        hmac(EVP_sha1(), key: key, data: data)
+    }
+
+    /// For webhook signatures.
+    public static func hmacSHA256(key: [UInt8], data: some Collection<UInt8>) -> [UInt8] {
+        hmac(EVP_sha256(), key: key, data: data)
+    }
+
+    private static func hmac(_ digest: OpaquePointer?, key: [UInt8], data: some Collection<UInt8>) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let input = Array(data)
         key.withUnsafeBufferPointer { keyBuffer in
             input.withUnsafeBufferPointer { dataBuffer in
-                _ = HMAC(EVP_sha1(), keyBuffer.baseAddress, Int32(keyBuffer.count),
+                _ = HMAC(digest, keyBuffer.baseAddress, Int32(clamping: keyBuffer.count),
                          dataBuffer.baseAddress, dataBuffer.count, &output, &length)
             }
         }

@@ -19,6 +19,8 @@ public final class ServiceMetrics: Sendable {
     private let packetsReceived: CoreMetrics.Counter
     private let packetsLost: CoreMetrics.Counter
     private let bytesWritten: CoreMetrics.Counter
+    private let webhookAttempts: CoreMetrics.Counter
+    private let webhookFailures: CoreMetrics.Counter
     /// Per recording, the totals already counted: counters grow by what is new since the last refresh.
     private let counted = Mutex<[String: (received: Int, lost: Int, bytes: Int)]>([:])
 
@@ -37,6 +39,8 @@ public final class ServiceMetrics: Sendable {
         packetsReceived = CoreMetrics.Counter(label: "engagebot_packets_received_total", factory: factory)
         packetsLost = CoreMetrics.Counter(label: "engagebot_packets_lost_total", factory: factory)
         bytesWritten = CoreMetrics.Counter(label: "engagebot_bytes_written_total", factory: factory)
+        webhookAttempts = CoreMetrics.Counter(label: "engagebot_webhook_attempts_total", factory: factory)
+        webhookFailures = CoreMetrics.Counter(label: "engagebot_webhook_failures_total", factory: factory)
     }
 
     func recordingStarted() { recordingsStarted.increment() }
@@ -45,6 +49,9 @@ public final class ServiceMetrics: Sendable {
     func recordingEnded(failed: Bool) {
         if failed { recordingsFailed.increment() } else { recordingsFinished.increment() }
     }
+
+    func webhookAttempted() { webhookAttempts.increment() }
+    func webhookFailed() { webhookFailures.increment() }
 
     func eventLoopLag(seconds: Double) { eventLoopLagGauge.record(seconds) }
 

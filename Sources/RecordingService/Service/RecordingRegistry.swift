@@ -17,11 +17,14 @@ public actor RecordingRegistry {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let metrics: ServiceMetrics
+    private let outbox: WebhookOutbox?
     private var recordings: [String: ServiceRecording] = [:]
     private var order: [String] = []
     private(set) var isDraining = false
 
-    public init(configuration: ServiceConfiguration, group: any EventLoopGroup, logger: Logger, metrics: ServiceMetrics) {
+    init(configuration: ServiceConfiguration, group: any EventLoopGroup, logger: Logger, metrics: ServiceMetrics,
+         outbox: WebhookOutbox?) {
+        self.outbox = outbox
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -53,7 +56,7 @@ public actor RecordingRegistry {
             recording = try ServiceRecording(
                 id: id, request: request, configuration: meetingConfiguration,
                 maximumDuration: request.maxDuration.map { .milliseconds(Int64($0 * 1000)) },
-                group: group, logger: recordingLogger)
+                outbox: outbox, group: group, logger: recordingLogger)
         } catch {
             throw .unavailable("the recording could not start: \(error)")
         }

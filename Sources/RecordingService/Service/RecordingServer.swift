@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MeetingKit
+import News
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -13,7 +14,17 @@ public enum RecordingServer {
     public static func run(configuration: ServiceConfiguration, logger: Logger) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let metrics = ServiceMetrics()
-        let registry = RecordingRegistry(configuration: configuration, group: group, logger: logger, metrics: metrics)
+        var outbox: WebhookOutbox?
+        var webhooks: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let url = configuration.webhookURL, let secret = configuration.webhookSecret {
+            let box = try WebhookOutbox(directory: configuration.outboxDirectory, logger: logger)
+            outbox = box
+            webhooks.append(.init(service: WebhookSender(
+                outbox: box, url: url, secret: secret, fetcher: HTTPFetcher(group: group), metrics: metrics,
+                logger: logger, flushTime: configuration.gracePeriod)))
+        }
+        let registry = RecordingRegistry(configuration: configuration, group: group, logger: logger, metrics: metrics,
+                                         outbox: outbox)
         let router = ServiceRouter.make(registry: registry, metrics: metrics, bearerToken: configuration.bearerToken)
         let application = Application(
             router: router,
@@ -25,11 +36,13 @@ public enum RecordingServer {
             },
             eventLoopGroupProvider: .shared(group),
             logger: logger)
-        // Shut down in reverse order: recordings drain first, while the API still answers, then the server.
+        // Shut down in reverse order: recordings drain first, while the API still answers; then the webhooks
+        // they caused are flushed; then the server stops.
         let services = ServiceGroup(configuration: .init(
             services: [
                 .init(service: application),
                 .init(service: EventLoopLagProbe(group: group, metrics: metrics)),
+            ] + webhooks + [
                 .init(service: Drain(registry: registry, grace: configuration.gracePeriod)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

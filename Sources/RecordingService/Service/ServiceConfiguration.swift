@@ -15,10 +15,19 @@ public struct ServiceConfiguration: Sendable {
     public var admission: AdmissionControl
     /// How long SIGTERM waits for recordings to finish (leave, finalize) before the process exits.
     public var gracePeriod: Duration
+    /// Where webhook events are POSTed (docs/api.md, Webhooks); nil sends none.
+    public var webhookURL: URL?
+    /// The shared secret that signs every delivery; required with `webhookURL`.
+    public var webhookSecret: String?
+    /// Pending webhook deliveries, kept across restarts.
+    public var outboxDirectory: String { (outputRoot as NSString).appendingPathComponent(".webhook-outbox") }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, bearerToken: String? = nil, outputRoot: String = "recordings",
                 interface: String = "127.0.0.1", defaultBotName: String = "EngageBot",
-                admission: AdmissionControl = AdmissionControl(), gracePeriod: Duration = .seconds(20)) {
+                admission: AdmissionControl = AdmissionControl(), gracePeriod: Duration = .seconds(20),
+                webhookURL: URL? = nil, webhookSecret: String? = nil) {
+        self.webhookURL = webhookURL
+        self.webhookSecret = webhookSecret
         self.host = host
         self.port = port
         self.bearerToken = bearerToken

@@ -23,14 +23,23 @@ final class ServiceRecording: Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
 
+    private let events: RecordingEventEmitter?
+
     init(id: String, request: RecordingRequest, configuration: Meeting.Configuration, maximumDuration: Duration?,
-         group: any EventLoopGroup, logger: Logger) throws {
+         outbox: WebhookOutbox?, group: any EventLoopGroup, logger: Logger) throws {
         self.id = id
         self.request = request
         self.botName = configuration.name
         self.createdAt = Date()
         self.maximumDuration = maximumDuration
         self.logger = logger
+        let events = outbox.map {
+            RecordingEventEmitter(outbox: $0, recording: .init(id: id, roomURL: request.roomURL, botName: configuration.name,
+                                                               metadata: request.metadata ?? [:]))
+        }
+        self.events = events
+        var configuration = configuration
+        if let events { configuration.observer = { events.observe($0) } }
         meeting = try Meeting(configuration: configuration, group: group, logger: logger)
     }
 
@@ -45,6 +54,7 @@ final class ServiceRecording: Sendable {
                 logger.error("recording failed: \(error)")
             }
             status.withLock { $0.ended = (outcome.0, outcome.1, Date()) }
+            events?.ended(failure: outcome.1)
             await ended(self)
         }
         task.withLock { $0 = running }

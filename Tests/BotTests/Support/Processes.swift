@@ -26,6 +26,14 @@ enum Processes {
         }
     }
 
+    /// The Python interpreter itself, not a launcher script (pyenv's shim would outlive a signal sent to
+    /// it and leave the interpreter running).
+    static let python3: URL = {
+        let result = try? run("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
+        let path = result?.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return URL(fileURLWithPath: path.isEmpty ? "/usr/bin/python3" : path)
+    }()
+
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> ProcessResult {
         let process = Process()

@@ -53,5 +53,9 @@ final class RunningBot: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if process.isRunning { process.terminate() }
+        let killAt = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < killAt { Thread.sleep(forTimeInterval: 0.05) }
+        // Whatever ignores both signals must not outlive its test.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
