@@ -54,6 +54,8 @@ public struct LipSync: Sendable {
     private var offset: Int64?
     /// Two half-window minima of (arrival - capture): their minimum is the windowed minimum.
     private var delayBuckets: (current: Int64?, previous: Int64?, started: Int64) = (nil, nil, 0)
+    /// The latest capture time the offset was slewed at: the slew is 2 % of the media time since. Only
+    /// moves forward, since the tracks' frames interleave slightly out of capture order.
     private var lastSlewAt: Int64?
     /// Set once a frame was placed with the offset: from then on it only slews.
     private var offsetInUse = false
@@ -87,7 +89,9 @@ public struct LipSync: Sendable {
         observe(ssrc: ssrc, rtpTimestamp: rtpTimestamp, receivedAt: receivedAt)
         guard var track = tracks[ssrc] else { return receivedAt }
         let arrival = receivedAt.nanoseconds
-        slewOffset(at: arrival)
+        // The offset slews by media time (the sender's capture clock), not by arrival: frames that arrive in
+        // a burst after a stall are captured 20 ms apart, and must stay that far apart in the file.
+        if let capture = track.clock.captureNanoseconds(rtpTimestamp: rtpTimestamp) { slewOffset(at: capture) }
 
         // Unwrap the 32-bit RTP clock against the previous frame of this track.
         if track.lastPosition == nil {
@@ -173,7 +177,7 @@ public struct LipSync: Sendable {
     }
 
     private mutating func slewOffset(at time: Int64) {
-        defer { lastSlewAt = time }
+        defer { lastSlewAt = max(lastSlewAt ?? time, time) }
         guard let current = offset, let target = windowedDelay, let lastSlewAt else { return }
         let step = max(time &- lastSlewAt, 0) / Self.slewDivisor
         let difference = target &- current

@@ -48,6 +48,32 @@ import Testing
         #expect(sync.statistics.placedByArrival == 0)
     }
 
+    /// A receiver stalled for a second while the offset was still slewing down: the frames that then arrive all
+    /// at once must keep their spacing (never two frames at one instant, which players read as a broken stream).
+    @Test func aBurstOfArrivalsAfterAStallKeepsEveryFrameApart() {
+        var sync = LipSync()
+        sync.addTrack(ssrc: 1, clockRate: 48_000)
+        sync.senderReport(ssrc: 1, ntp: Self.ntp(seconds: 1000), rtpTimestamp: 0)
+        var positions: [Int64] = []
+        let frame: Int64 = 20_000_000
+        for step in 0..<300 {
+            let capture = Int64(step) * frame
+            let arrival: Int64
+            switch capture {
+            case ..<(2 * Self.second): arrival = capture + 100_000_000  // a slow path first,
+            case ..<(3 * Self.second): arrival = capture + 30_000_000  // then a fast one: the offset slews down,
+            case ..<(4 * Self.second): arrival = 4 * Self.second + 30_000_000  // a stall: one burst at 4.03 s,
+            default: arrival = capture + 30_000_000
+            }
+            positions.append(sync.place(ssrc: 1, rtpTimestamp: UInt32(step * 960),
+                                        receivedAt: Timestamp(nanoseconds: 5 * Self.second + arrival)).nanoseconds)
+        }
+        let gaps = zip(positions.dropFirst(), positions).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 >= frame - frame / 50 }, "closest frames \(gaps.min() ?? 0) ns apart")
+        // The path got faster by 70 ms, and the placement followed it (bent in, not jumped).
+        #expect(positions.last! - (5 * Self.second + 299 * frame) < 60_000_000)
+    }
+
     @Test func beforeAnyReportFramesArePlacedByArrivalThenBentNotJumped() {
         var sync = LipSync()
         sync.addTrack(ssrc: 9, clockRate: 90_000)
