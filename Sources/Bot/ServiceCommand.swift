@@ -43,6 +43,9 @@ struct ServiceCommand: AsyncParsableCommand {
     @Option(help: "The secret that signs webhook deliveries (default: $ENGAGE_BOT_WEBHOOK_SECRET).")
     var webhookSecret: String?
 
+    @Option(help: "A shell command run for every finished file (ENGAGE_FILE, ENGAGE_FILE_KIND, ENGAGE_RECORDING_ID, ENGAGE_PARTICIPANT in its environment).")
+    var onFinalized: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -74,7 +77,8 @@ struct ServiceCommand: AsyncParsableCommand {
                 admission: AdmissionControl(maximumRecordings: maxRecordings, maximumParticipants: maxParticipants),
                 gracePeriod: .milliseconds(Int64(grace * 1000)),
                 webhookURL: webhookURL.flatMap(URL.init(string:)),
-                webhookSecret: webhookSecret ?? ProcessInfo.processInfo.environment["ENGAGE_BOT_WEBHOOK_SECRET"]),
+                webhookSecret: webhookSecret ?? ProcessInfo.processInfo.environment["ENGAGE_BOT_WEBHOOK_SECRET"],
+                onFinalized: onFinalized),
             logger: logger)
     }
 }

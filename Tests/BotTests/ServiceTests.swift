@@ -15,11 +15,13 @@ extension InteropTests {
             defer { server.stop() }
             let roomPort = try server.await(#"url=http://127\.0\.0\.1:(\d+)/"#, timeout: 15)
             let hooks = output.appendingPathComponent("webhooks.jsonl")
+            let finishedList = output.appendingPathComponent("finished.txt")
             let receiver = try WebhookReceiver(log: hooks)
             defer { receiver.stop() }
             let service = try RunningBot(["service", "--port", "0", "--output", output.path, "--max-recordings", "2",
                                           "--grace", "20", "--webhook-url", "http://127.0.0.1:\(receiver.port)/hooks",
-                                          "--webhook-secret", WebhookReceiver.secret])
+                                          "--webhook-secret", WebhookReceiver.secret,
+                                          "--on-finalized", "echo \"$ENGAGE_FILE_KIND $ENGAGE_RECORDING_ID $ENGAGE_FILE\" >> '\(finishedList.path)'"])
             defer { service.stop() }
             let servicePort = try #require(Int(try service.await(#"service listening on http://127\.0\.0\.1:(\d+)"#, timeout: 20)))
             let client = ServiceClient(port: servicePort, contract: try OpenAPIContract())
@@ -166,6 +168,14 @@ extension InteropTests {
             let alphaMetadata = bodies.first { ($0["recording"] as? [String: Any])?["id"] as? String == alphaID }
                 .flatMap { ($0["recording"] as? [String: Any])?["metadata"] as? [String: String] }
             #expect(alphaMetadata == ["meeting": "weekly"])
+
+            // --on-finalized ran once for every finished file: each recording's files, transcripts and manifest.
+            let finished = try String(contentsOf: finishedList, encoding: .utf8).split(separator: "\n").map(String.init)
+            for name in alphaFiles.compactMap({ $0["name"] as? String }) + ["chat.txt", "chat.jsonl", "manifest.json"] {
+                let path = alphaFolder.appendingPathComponent(name).path
+                #expect(finished.filter { $0.hasSuffix(" \(alphaID) \(path)") }.count == 1, "\(name) in \(finished)")
+            }
+            #expect(finished.contains("recording \(betaID) \(betaFolder.appendingPathComponent("synthetic-1.webm").path)"), "\(finished)")
 
             // Every documented operation was tried, and every answer kept to the contract.
             #expect(client.violations.isEmpty, "\(client.violations)")

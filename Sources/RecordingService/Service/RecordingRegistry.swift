@@ -18,13 +18,15 @@ public actor RecordingRegistry {
     private let logger: Logger
     private let metrics: ServiceMetrics
     private let outbox: WebhookOutbox?
+    private let hook: FinalizedFileHook?
     private var recordings: [String: ServiceRecording] = [:]
     private var order: [String] = []
     private(set) var isDraining = false
 
     init(configuration: ServiceConfiguration, group: any EventLoopGroup, logger: Logger, metrics: ServiceMetrics,
-         outbox: WebhookOutbox?) {
+         outbox: WebhookOutbox?, hook: FinalizedFileHook?) {
         self.outbox = outbox
+        self.hook = hook
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -56,7 +58,7 @@ public actor RecordingRegistry {
             recording = try ServiceRecording(
                 id: id, request: request, configuration: meetingConfiguration,
                 maximumDuration: request.maxDuration.map { .milliseconds(Int64($0 * 1000)) },
-                outbox: outbox, group: group, logger: recordingLogger)
+                outbox: outbox, hook: hook, group: group, logger: recordingLogger)
         } catch {
             throw .unavailable("the recording could not start: \(error)")
         }

@@ -23,8 +23,9 @@ public enum RecordingServer {
                 outbox: box, url: url, secret: secret, fetcher: HTTPFetcher(group: group), metrics: metrics,
                 logger: logger, flushTime: configuration.gracePeriod)))
         }
+        let hook = configuration.onFinalized.map { FinalizedFileHook(command: $0, logger: logger) }
         let registry = RecordingRegistry(configuration: configuration, group: group, logger: logger, metrics: metrics,
-                                         outbox: outbox)
+                                         outbox: outbox, hook: hook)
         let router = ServiceRouter.make(registry: registry, metrics: metrics, bearerToken: configuration.bearerToken)
         let application = Application(
             router: router,
@@ -43,7 +44,7 @@ public enum RecordingServer {
                 .init(service: application),
                 .init(service: EventLoopLagProbe(group: group, metrics: metrics)),
             ] + webhooks + [
-                .init(service: Drain(registry: registry, grace: configuration.gracePeriod)),
+                .init(service: Drain(registry: registry, hook: hook, grace: configuration.gracePeriod)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
@@ -53,11 +54,13 @@ public enum RecordingServer {
     /// Waits for the shutdown request, then finishes every recording within the grace period.
     struct Drain: Service {
         let registry: RecordingRegistry
+        let hook: FinalizedFileHook?
         let grace: Duration
 
         func run() async throws {
             try? await gracefulShutdown()
             await registry.drain(grace: grace)
+            await hook?.drain()
         }
     }
 }

@@ -24,9 +24,10 @@ final class ServiceRecording: Sendable {
     private let logger: Logger
 
     private let events: RecordingEventEmitter?
+    private let hook: FinalizedFileHook?
 
     init(id: String, request: RecordingRequest, configuration: Meeting.Configuration, maximumDuration: Duration?,
-         outbox: WebhookOutbox?, group: any EventLoopGroup, logger: Logger) throws {
+         outbox: WebhookOutbox?, hook: FinalizedFileHook?, group: any EventLoopGroup, logger: Logger) throws {
         self.id = id
         self.request = request
         self.botName = configuration.name
@@ -38,8 +39,16 @@ final class ServiceRecording: Sendable {
                                                                metadata: request.metadata ?? [:]))
         }
         self.events = events
+        self.hook = hook
         var configuration = configuration
-        if let events { configuration.observer = { events.observe($0) } }
+        if events != nil || hook != nil {
+            configuration.observer = { observation in
+                events?.observe(observation)
+                if case .recordingClosed(_, let participant, let path, let bytes) = observation, bytes > 0 {
+                    hook?.finished(.init(path: path, kind: "recording", recordingID: id, participant: participant))
+                }
+            }
+        }
         meeting = try Meeting(configuration: configuration, group: group, logger: logger)
     }
 
@@ -54,6 +63,14 @@ final class ServiceRecording: Sendable {
                 logger.error("recording failed: \(error)")
             }
             status.withLock { $0.ended = (outcome.0, outcome.1, Date()) }
+            if let hook, let folder = await meeting.snapshot().sessionPath {
+                for (name, kind) in [("chat.jsonl", "transcript"), ("chat.txt", "transcript"), ("manifest.json", "manifest")] {
+                    let path = (folder as NSString).appendingPathComponent(name)
+                    if FileManager.default.fileExists(atPath: path) {
+                        hook.finished(.init(path: path, kind: kind, recordingID: id, participant: nil))
+                    }
+                }
+            }
             events?.ended(failure: outcome.1)
             await ended(self)
         }
