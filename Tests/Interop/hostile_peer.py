@@ -41,6 +41,9 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 
 import aiortc_peer
 
+# RTCP and SCTP garbage go out this many per 10 ms (up to 2,000 a second each, as fast as aiortc manages).
+PACKETS_PER_TICK = 20
+
 RTP_PHASES = ["ssrc-flood", "vp8-descriptor", "empty-payload", "random-payload", "sequence-jump", "timestamp-jump"]
 RTCP_PHASES = ["rtcp-random", "rtcp-truncated", "rtcp-absurd-counts", "feedback-flood", "wild-sender-reports", None]
 SCTP_PHASES = ["many-messages", "huge-messages", "many-channels", "sctp-garbage", None, None]
@@ -191,9 +194,9 @@ async def send_rtp_hook(self, data: bytes) -> None:
         # Jumps stay in force after their phase (see mutate_rtp).
         data = bytes(with_fields(data, sequence=struct.unpack_from("!H", data, 2)[0] + a.sequence_offset))
     if is_rtcp or a.rtp_phase is None:
-        await ORIGINAL_SEND_RTP(self, data)
-        if not is_rtcp:
-            a.count("legitimate", "video" if struct.unpack_from("!I", data, 8)[0] == a.announced.get("video") else "audio")
+        # An exception here would end aiortc's sender task for the track: counted instead.
+        await send_raw(self, data, "rtcpOwn" if is_rtcp else "legitimate",
+                       "rtcp" if is_rtcp else ("video" if struct.unpack_from("!I", data, 8)[0] == a.announced.get("video") else "audio"))
         return
     await mutate_rtp(self, data)
 
@@ -282,7 +285,7 @@ async def rtcp_phase(name: str, transport, seconds: float):
     bot_ssrcs = a.announced.get("bot", [])
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        for _ in range(20):
+        for _ in range(PACKETS_PER_TICK):
             if name == "rtcp-random":
                 await send_raw(transport, random_rtcp(rng), "rtcp", "random")
             elif name == "rtcp-truncated":
@@ -361,7 +364,7 @@ async def sctp_phase(name: str, entry, transport, seconds: float):
         elif name == "sctp-garbage":
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
-                for _ in range(20):
+                for _ in range(PACKETS_PER_TICK):
                     try:
                         await ORIGINAL_SEND_DATA(transport, sctp_garbage(rng, sctp))
                         a.count("sctp", "garbagePackets")
