@@ -13,9 +13,9 @@ SIGINT/SIGTERM. Each RTP phase has an RTCP phase and an SCTP phase beside it:
 
 | RTP (its own audio/video packets, mutated on the way out) | RTCP (injected)            | SCTP                       |
 | ssrc-flood: copies on thousands of new SSRCs              | rtcp-random                | many-messages              |
-| vp8-descriptor: malformed VP8 payload descriptors         | rtcp-truncated             | huge-messages              |
-| empty-payload: header only, or all padding                | rtcp-absurd-counts         | many-channels              |
-| random-payload: random bytes instead of the payload       | feedback-flood (NACK, PLI, FIR, REMB) | sctp-garbage (valid checksum, bad chunks) |
+| vp8-descriptor: malformed VP8 payload descriptors         | rtcp-truncated             | many-channels              |
+| empty-payload: header only, or all padding                | rtcp-absurd-counts         | sctp-garbage (valid checksum, bad chunks) |
+| random-payload: random bytes instead of the payload       | feedback-flood (NACK, PLI, FIR, REMB) | huge-messages   |
 | sequence-jump: sequence numbers jump and come back        | wild-sender-reports        |                            |
 | timestamp-jump: RTP timestamps jump and come back         |                            |                            |
 
@@ -46,7 +46,8 @@ PACKETS_PER_TICK = 20
 
 RTP_PHASES = ["ssrc-flood", "vp8-descriptor", "empty-payload", "random-payload", "sequence-jump", "timestamp-jump"]
 RTCP_PHASES = ["rtcp-random", "rtcp-truncated", "rtcp-absurd-counts", "feedback-flood", "wild-sender-reports", None]
-SCTP_PHASES = ["many-messages", "huge-messages", "many-channels", "sctp-garbage", None, None]
+# Messages above the bot's maximum size come last: filling its reassembly buffer ends the association.
+SCTP_PHASES = ["many-messages", "many-channels", "sctp-garbage", "huge-messages", None, None]
 
 
 class Attack:
