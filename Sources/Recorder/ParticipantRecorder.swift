@@ -57,13 +57,20 @@ public struct ParticipantRecorder: Sendable {
         public var lastPacketAt: Timestamp?
         public var firstRTPTimestamp: UInt32?
         public var lastRTPTimestamp: UInt32?
+        /// Complete frames whose codec header a decoder would refuse (`Depacketizer.isWellFormed`), and the
+        /// video frames after one that waited for the next keyframe: none of them reaches the file.
+        public var malformedFramesDropped = 0
+        public var framesDroppedAwaitingKeyframe = 0
     }
 
     private struct TrackState: Sendable {
         var track: MediaTrack
         var jitter: JitterBuffer
+        let depacketizer: any Depacketizer
         var lastMilliseconds: Int64?
         var statistics: TrackStatistics
+        /// Video after a malformed frame: later delta frames would decode against it.
+        var awaitsKeyframe = false
     }
 
     private struct UnplacedFrame: Sendable {
@@ -166,7 +173,7 @@ public struct ParticipantRecorder: Sendable {
             }
             var jitter = JitterBuffer(depacketizer: depacketizer, configuration: track.kind == .video ? .video : .audio)
             if let roundTrip { jitter.updateRoundTrip(roundTrip) }
-            tracks[packet.ssrc] = TrackState(track: track, jitter: jitter,
+            tracks[packet.ssrc] = TrackState(track: track, jitter: jitter, depacketizer: depacketizer,
                                              statistics: TrackStatistics(track: track, jitter: jitter.statistics))
             lipSync.addTrack(ssrc: packet.ssrc, clockRate: track.clockRate)
         }
@@ -186,7 +193,8 @@ public struct ParticipantRecorder: Sendable {
         for ssrc in tracks.keys.sorted() {
             while let output = tracks[ssrc]?.jitter.poll(at: now) {
                 switch output {
-                case .frame(let frame): accept(frame, ssrc: ssrc)
+                case .frame(let frame):
+                    if admitWellFormed(frame, ssrc: ssrc, into: &outputs) { accept(frame, ssrc: ssrc) }
                 case .keyframeNeeded: outputs.append(.requestKeyframe(ssrc))
                 case .fullIntraNeeded: outputs.append(.requestFullIntra(ssrc))
                 case .lost: break
@@ -215,11 +223,40 @@ public struct ParticipantRecorder: Sendable {
     public var summary: String {
         trackStatistics.map { statistics in
             let duration = (statistics.lastFrameMilliseconds ?? 0) - (statistics.firstFrameMilliseconds ?? 0)
-            return "\(statistics.track.kind.rawValue) \(statistics.track.codec.rawValue): \(statistics.framesWritten) frames, "
-                + "\(Double(duration) / 1000) s, \(statistics.jitter.packetsReceived) packets, \(statistics.jitter.lost) lost"
-                + (statistics.jitter.malformed > 0 ? ", \(statistics.jitter.malformed) malformed packets skipped" : "")
-                + (statistics.jitter.oversizedFrames > 0 ? ", \(statistics.jitter.oversizedFrames) oversized frames dropped" : "")
+            var line = "\(statistics.track.kind.rawValue) \(statistics.track.codec.rawValue): \(statistics.framesWritten) frames, "
+            line += "\(Double(duration) / 1000) s, \(statistics.jitter.packetsReceived) packets, \(statistics.jitter.lost) lost"
+            if statistics.jitter.malformed > 0 { line += ", \(statistics.jitter.malformed) malformed packets skipped" }
+            if statistics.jitter.oversizedFrames > 0 { line += ", \(statistics.jitter.oversizedFrames) oversized frames dropped" }
+            if statistics.malformedFramesDropped > 0 {
+                line += ", \(statistics.malformedFramesDropped) malformed frames dropped"
+                    + " (and \(statistics.framesDroppedAwaitingKeyframe) after them)"
+            }
+            return line
         }.joined(separator: "; ")
+    }
+
+    /// A peer's packets are authenticated, not honest: a frame whose own header is impossible is dropped (and
+    /// for video, so is everything up to the next keyframe, which is asked for once).
+    private mutating func admitWellFormed(_ frame: MediaFrame, ssrc: UInt32, into outputs: inout [Output]) -> Bool {
+        guard var state = tracks[ssrc] else { return false }
+        defer { tracks[ssrc] = state }
+        let isVideo = state.track.kind == .video
+        if !state.depacketizer.isWellFormed(frame.data) {
+            state.statistics.malformedFramesDropped &+= 1
+            if isVideo && !state.awaitsKeyframe {
+                state.awaitsKeyframe = true
+                outputs.append(.requestKeyframe(ssrc))
+            }
+            return false
+        }
+        if state.awaitsKeyframe {
+            guard frame.isKeyframe else {
+                state.statistics.framesDroppedAwaitingKeyframe &+= 1
+                return false
+            }
+            state.awaitsKeyframe = false
+        }
+        return true
     }
 
     private mutating func accept(_ frame: MediaFrame, ssrc: UInt32) {

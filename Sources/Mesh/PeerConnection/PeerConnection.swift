@@ -79,6 +79,8 @@ public struct PeerConnectionStatistics: Sendable {
     /// RTP on an SSRC that `SSRCAdmission` refused.
     public var unadmittedSourcePackets = 0
     public var retransmissions = 0
+    /// Sequence numbers the peer's NACKs asked for beyond `RetransmissionBudget`: not looked up.
+    public var nackedSequenceNumbersRefused = 0
     public var receiverReportsSent = 0
     public var keyframeRequestsSent = 0
     public var fullIntraRequestsSent = 0
@@ -127,6 +129,7 @@ public final class PeerConnection {
     private var outgoingAudio: OutgoingTrack?
     private var outgoingVideo: OutgoingTrack?
     private var lossRepair = LossRepair()
+    private var retransmissionBudget = RetransmissionBudget()
     /// FIR sequence numbers, per media SSRC (RFC 5104: a new request takes the next one).
     private var fullIntraSequence: [UInt32: UInt8] = [:]
     private var receiverStatistics: [ReceiverStatistics] = []
@@ -139,7 +142,10 @@ public final class PeerConnection {
     private var dtlsPeer: TransportAddress?
     private var outputs: [PeerOutput] = []
     private var outputIndex = 0
-    private var droppedReasonsSaid: Set<String> = []
+    /// Drops per kind (the reason up to its first colon), at most `maximumDropKinds` kinds.
+    private var dropCounts: [String: Int] = [:]
+    private var sctpDropsSeen = 0
+    private var dataChannelDropsSeen = 0
     private var isClosed = false
 
     /// Answers a remote offer. The answer is complete at once: our one host candidate is known.
@@ -238,7 +244,7 @@ public final class PeerConnection {
         case .rtcp:
             receiveRTCP(bytes, at: now)
         case .unknown:
-            drop("datagram of unknown kind (first byte \(bytes.first.map { String($0) } ?? "none"))")
+            drop("datagram of unknown kind: first byte \(bytes.first.map { String($0) } ?? "none")")
         }
         collect(at: now)
     }
@@ -400,8 +406,11 @@ public final class PeerConnection {
 
     /// SCTP rides on DTLS: the DTLS client starts the association (sends INIT), the server waits for it.
     private func startDataChannels(dtlsRole: DTLSRole, at now: Timestamp) {
-        guard let sctp = routing.dataChannel, dataChannels == nil else { return }
+        guard let sctp = routing.dataChannel, dataChannels == nil, let dtls else { return }
         var configuration = SCTPAssociation.Configuration()
+        // Every SCTP packet must fit one DTLS record in one datagram: a larger one could never be sent,
+        // and as DATA it would be retransmitted at the same size until the association gave up.
+        configuration.maxPacketSize = min(configuration.maxPacketSize, dtls.maximumApplicationDataLength)
         configuration.localPort = sctp.localPort
         configuration.remotePort = sctp.remotePort
         configuration.maxMessageSize = sctp.remoteMaxMessageSize == 0 ? Int.max : Int(clamping: sctp.remoteMaxMessageSize)
@@ -446,6 +455,7 @@ public final class PeerConnection {
                 drop("data channels closed: \(reason)")
             }
         }
+        countDataChannelDrops()
         while let packet = dataChannels?.pollTransmit() {
             do {
                 try dtls.send(packet)
@@ -503,7 +513,7 @@ public final class PeerConnection {
         }
         guard let track = routing.track(for: packet) else {
             statistics.unknownPayloadTypes += 1
-            drop("RTP with payload type \(packet.payloadType) that was not negotiated")
+            drop("RTP with a payload type that was not negotiated: \(packet.payloadType)")
             return
         }
         if case .refused(let report) = admission.admit(packet.ssrc, on: track) {
@@ -599,6 +609,12 @@ public final class PeerConnection {
     /// Answers a NACK on a stream we send from its send history.
     private func resend(_ nack: TransportLayerNack, at now: Timestamp) {
         guard let srtpOutbound, let destination else { return }
+        let asked = nack.pairs.reduce(0) { $0 &+ 1 &+ $1.lostBitmask.nonzeroBitCount }
+        guard retransmissionBudget.take(asked, at: now) else {
+            statistics.nackedSequenceNumbersRefused &+= asked
+            drop("NACK beyond our retransmission budget of \(RetransmissionBudget.perSecond) packets a second ignored")
+            return
+        }
         let lost = nack.lostSequenceNumbers
         lossRepair.counters.packetsAskedOfUs += lost.count
         var packets: [[UInt8]] = []
@@ -654,11 +670,45 @@ public final class PeerConnection {
         }
     }
 
-    private func drop(_ reason: String) {
-        // The first of each kind is worth a log line; repeats are only counted.
-        let kind = String(reason.prefix(while: { $0 != ":" }))
-        guard droppedReasonsSaid.count < 64, droppedReasonsSaid.insert(kind).inserted else { return }
-        outputs.append(.event(.dropped(reason)))
+    /// Counts `count` drops of one kind. The first of a kind is said in full; after that one line per order of
+    /// magnitude (10th, 100th, …) says how many, so a flood costs a handful of log lines and still shows its size.
+    private func drop(_ reason: String, count: Int = 1) {
+        let named = String(reason.prefix(while: { $0 != ":" }))
+        let kind = dropCounts[named] != nil || dropCounts.count < PeerConnection.maximumDropKinds ? named : "other drops"
+        let before = dropCounts[kind, default: 0]
+        let after = before &+ count
+        dropCounts[kind] = after
+        if before == 0 {
+            outputs.append(.event(.dropped(reason)))
+            return
+        }
+        var power = 1
+        while power <= before {
+            let (next, overflow) = power.multipliedReportingOverflow(by: 10)
+            if overflow { return }
+            power = next
+        }
+        guard power <= after else { return }
+        let detail = reason.dropFirst(named.count)
+        outputs.append(.event(.dropped("\(kind) (\(after) dropped so far)\(kind == named ? String(detail) : ": \(reason)")")))
+    }
+
+    /// Kinds of drop counted apart; a peer that varies its reasons (payload types, addresses) shares one count beyond.
+    static let maximumDropKinds = 64
+
+    /// What the SCTP association and the data channels dropped since the last look, counted as ours.
+    private func countDataChannelDrops() {
+        guard let channels = dataChannels else { return }
+        if channels.association.drops != sctpDropsSeen {
+            drop("SCTP input dropped: \(channels.association.lastDropReason ?? "")",
+                 count: max(1, channels.association.drops &- sctpDropsSeen))
+            sctpDropsSeen = channels.association.drops
+        }
+        if channels.drops != dataChannelDropsSeen {
+            drop("data channel message dropped: \(channels.lastDropReason ?? "")",
+                 count: max(1, channels.drops &- dataChannelDropsSeen))
+            dataChannelDropsSeen = channels.drops
+        }
     }
 
     private static func localParameters(_ configuration: PeerConnectionConfiguration, ice: ICEAgent)

@@ -41,8 +41,10 @@ public struct SCTPAssociation {
     public let role: Role
     public let configuration: Configuration
     public private(set) var state: State = .idle
-    /// The reason the last packet was dropped, for logs and tests.
-    public private(set) var lastDropReason: String?
+    /// The reason the last packet, chunk or message was dropped, for logs and tests.
+    public private(set) var lastDropReason: String? { didSet { drops &+= 1 } }
+    /// Everything dropped so far, each with a `lastDropReason`: what the owner counts in its log.
+    public private(set) var drops = 0
     public private(set) var droppedPackets = 0
     /// Control chunks (HEARTBEAT ACK echoing a huge HEARTBEAT, ERROR reports) that would not fit
     /// a packet of `maxPacketSize`: refused rather than left blocking every chunk queued behind them.

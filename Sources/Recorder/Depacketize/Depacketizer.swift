@@ -14,10 +14,15 @@ public protocol Depacketizer: Sendable {
 
     /// Completes a frame assembled from more than one layer frame (`layerSizes` in order).
     func finishFrame(_ data: inout [UInt8], layerSizes: [Int])
+
+    /// Whether a complete frame's own header is possible, so a decoder will not refuse it outright.
+    /// A peer's packets are authenticated, not honest: a frame of random bytes must not reach a file.
+    func isWellFormed(_ frame: [UInt8]) -> Bool
 }
 
 extension Depacketizer {
     public func finishFrame(_ data: inout [UInt8], layerSizes: [Int]) {}
+    public func isWellFormed(_ frame: [UInt8]) -> Bool { true }
 }
 
 /// The codec data one packet contributes to a frame, and where it sits in that frame.

@@ -45,4 +45,23 @@ public struct VP8Depacketizer: Depacketizer {
         }
         return fragment
     }
+
+    /// RFC 6386 §9.1: version 0–3, a first partition that fits the frame, and for a keyframe its start
+    /// code and a picture of at least one pixel. Decoders refuse a frame that breaks these.
+    public func isWellFormed(_ frame: [UInt8]) -> Bool {
+        guard frame.count >= 3 else { return false }
+        let tag = UInt32(frame[0]) | UInt32(frame[1]) << 8 | UInt32(frame[2]) << 16
+        let isKeyframe = tag & 0x01 == 0
+        let version = (tag >> 1) & 0x07
+        let firstPartitionSize = Int(tag >> 5)
+        guard version <= 3 else { return false }
+        var header = 3
+        if isKeyframe {
+            header = 10
+            guard frame.count >= header, frame[3] == 0x9D, frame[4] == 0x01, frame[5] == 0x2A,
+                  Int(frame[6]) | Int(frame[7] & 0x3F) << 8 > 0, Int(frame[8]) | Int(frame[9] & 0x3F) << 8 > 0
+            else { return false }
+        }
+        return firstPartitionSize > 0 && firstPartitionSize <= frame.count - header
+    }
 }

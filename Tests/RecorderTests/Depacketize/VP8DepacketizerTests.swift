@@ -73,3 +73,42 @@ import Testing
         #expect(fragment.isKeyframe && fragment.width == nil)
     }
 }
+
+/// A peer's packets are authenticated, not honest: frames whose VP8 header a decoder refuses never reach a file.
+@Suite struct VP8FrameHeaderTests {
+    /// A keyframe header (RFC 6386 §9.1) with a first partition of `partition` bytes, then `body` bytes.
+    private func keyframe(partition: Int, body: Int, width: Int = 320, height: Int = 240) -> [UInt8] {
+        let tag = UInt32(partition) << 5 | 0x10  // keyframe, version 0, shown
+        return [UInt8(truncatingIfNeeded: tag), UInt8(truncatingIfNeeded: tag >> 8), UInt8(truncatingIfNeeded: tag >> 16),
+                0x9D, 0x01, 0x2A, UInt8(width & 0xFF), UInt8(width >> 8), UInt8(height & 0xFF), UInt8(height >> 8)]
+            + Array(repeating: 0x55, count: body)
+    }
+
+    private func deltaFrame(partition: Int, body: Int, version: UInt32 = 0) -> [UInt8] {
+        let tag = UInt32(partition) << 5 | 0x10 | version << 1 | 1
+        return [UInt8(truncatingIfNeeded: tag), UInt8(truncatingIfNeeded: tag >> 8), UInt8(truncatingIfNeeded: tag >> 16)]
+            + Array(repeating: 0x55, count: body)
+    }
+
+    @Test func framesWithPossibleHeadersPass() {
+        let depacketizer = VP8Depacketizer()
+        #expect(depacketizer.isWellFormed(keyframe(partition: 100, body: 500)))
+        #expect(depacketizer.isWellFormed(keyframe(partition: 500, body: 500)))
+        #expect(depacketizer.isWellFormed(deltaFrame(partition: 40, body: 40)))
+        #expect(depacketizer.isWellFormed(deltaFrame(partition: 40, body: 200, version: 3)))
+    }
+
+    @Test func framesDecodersRefuseAreRecognized() {
+        let depacketizer = VP8Depacketizer()
+        #expect(!depacketizer.isWellFormed([]))
+        #expect(!depacketizer.isWellFormed([0x31, 0x02]))
+        #expect(!depacketizer.isWellFormed(keyframe(partition: 501, body: 500)), "first partition past the frame")
+        #expect(!depacketizer.isWellFormed(deltaFrame(partition: 41, body: 40)), "first partition past the frame")
+        #expect(!depacketizer.isWellFormed(deltaFrame(partition: 40, body: 40, version: 5)), "no VP8 version 5")
+        var badStartCode = keyframe(partition: 100, body: 500)
+        badStartCode[4] = 0x02
+        #expect(!depacketizer.isWellFormed(badStartCode))
+        #expect(!depacketizer.isWellFormed(keyframe(partition: 100, body: 500, width: 0)), "a picture of no pixels")
+        #expect(!depacketizer.isWellFormed(Array(keyframe(partition: 4, body: 0).prefix(8))), "keyframe header cut short")
+    }
+}

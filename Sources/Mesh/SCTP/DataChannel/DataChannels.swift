@@ -37,7 +37,9 @@ public struct DataChannels {
     /// DATA_CHANNEL_OPENs refused because `maximumChannels` were open.
     public private(set) var refusedChannels = 0
     /// Why the last inbound message was ignored, for logs and tests.
-    public private(set) var lastDropReason: String?
+    public private(set) var lastDropReason: String? { didSet { drops &+= 1 } }
+    /// Inbound messages ignored so far, each with a `lastDropReason`.
+    public private(set) var drops = 0
     private let firstLocalID: UInt16
     private var pending: [Event] = []
 
