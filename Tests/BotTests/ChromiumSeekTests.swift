@@ -20,7 +20,8 @@ extension InteropTests {
 
         /// Loads `video` in a page next to it and, once the metadata is known, seeks to each fraction of the
         /// duration in turn; after each `seeked` it draws the frame shown and counts its lit pixels.
-        /// `--virtual-time-budget` lets the page run to the end without any wall-clock wait in the test.
+        /// Tests/Interop/page_result.py waits in real time for the page's final word: Chromium's virtual time does
+        /// not wait for the media pipeline, so a page dumped on a virtual-time budget could still be seeking.
         static func seekInChromium(_ video: URL, to fractions: [Double]) throws -> (duration: Double, seeks: [Seek]) {
             guard FileManager.default.isExecutableFile(atPath: chromium) else { throw TestFailure("chromium is not installed") }
             let page = video.deletingLastPathComponent().appendingPathComponent("seek.html")
@@ -46,13 +47,11 @@ extension InteropTests {
                 </script></body></html>
                 """
             try Data(html.utf8).write(to: page)
-            let run = try Processes.run(chromium, [
-                "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
-                "--virtual-time-budget=20000", "--dump-dom", page.absoluteString])
-            guard let start = run.standardOutput.range(of: "<pre id=\"out\">"),
-                let end = run.standardOutput[start.upperBound...].range(of: "</pre>")
-            else { throw TestFailure("chromium printed no page: \(run.standardError.suffix(1000))") }
-            let words = run.standardOutput[start.upperBound..<end.lowerBound].split(separator: " ")
+            let script = Processes.packageRoot.appendingPathComponent("Tests/Interop/page_result.py").path
+            let run = try Processes.run(Processes.python3.path, [script, page.path, "--final", "seeked", "--final", "error"])
+            guard run.status == 0 else { throw TestFailure("page_result.py: \(run.standardError.suffix(1000))") }
+            let text = run.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            let words = text.split(separator: " ")
             guard words.first == "seeked", words.count == 2 + fractions.count, let duration = Double(words[1]) else {
                 throw TestFailure("chromium: \(words.joined(separator: " "))")
             }
