@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--command", action="append", default=[], metavar="NAME@T:CMD",
                    help="start CMD (shell-split; {ws_url}, {http_url}, {out_dir}, {bot_pid} substituted) at T s, "
                         "logs in OUT/NAME.stdout.log and .stderr.log, stopped after the bot; repeatable")
+    p.add_argument("--restart-room", action="append", default=[], metavar="T:DOWN",
+                   help="kill the room server (SIGKILL) at T s and start it again DOWN s later on the same port")
     p.add_argument("--seconds", type=float, default=20.0, help="meeting length (default 20)")
     p.add_argument("--out", type=Path, help="output directory (created; default: a new temp dir)")
     p.add_argument("--path", default="/", help="room path of the page and WebSocket (default /)")
@@ -136,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_restart(spec: str) -> tuple[float, float]:
+    m = re.fullmatch(rf"({NUMBER}):({NUMBER})", spec)
+    if not m:
+        raise argparse.ArgumentTypeError(f"--restart-room wants T:DOWN, got {spec!r}")
+    return float(m.group(1)), float(m.group(2))
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -151,6 +160,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         + [parse_timed(s, "share", False) for s in args.share]
                         + [parse_timed(s, "stop-share", False) for s in args.stop_share])
         args.commands = [parse_timed(s, "command", True) for s in args.command]
+        args.room_restarts = [parse_restart(s) for s in args.restart_room]
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
     names = [p.name for p in args.participants]
@@ -243,10 +253,11 @@ class Room:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}{self.path}"
 
-    def start(self) -> None:
+    def start(self, port: int | None = None) -> None:
+        """Starts daphne on a free port, or on `port` (a restart: clients reconnect to the same URL)."""
         log = open(self.out / "room.log", "ab")
         for attempt in range(3):
-            self.port = free_loopback_port()
+            self.port = port or free_loopback_port()
             env = dict(os.environ, DJANGO_SETTINGS_MODULE="room.settings", PYTHONUNBUFFERED="1")
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
             self.proc = subprocess.Popen(
@@ -269,6 +280,17 @@ class Room:
         info = stop_process(self.proc, signal.SIGTERM, 5)
         self.proc = None
         return info
+
+    def restart(self, down: float) -> dict:
+        """A crash and a restart: killed outright (no close frames), back on the same port after `down` s."""
+        stop_process(self.proc, signal.SIGKILL, 5)
+        self.proc = None
+        time.sleep(down)
+        port = self.port
+        self.start(port)
+        if self.port != port:
+            raise RuntimeError(f"the room came back on port {self.port}, not {port}")
+        return {"port": port}
 
 
 def make_fake_camera(directory: Path, size: str, fps: int, seconds: float = 4.0) -> Path:
@@ -537,6 +559,8 @@ class Meeting:
             ev.append((a.at, 2, a.what, a.who, self.actor(a)))
         for c in self.args.commands:
             ev.append((c.at, 2, "command", c.who, self.commander(c)))
+        for at, down in self.args.room_restarts:
+            ev.append((at, 2, "restart-room", "room", lambda down=down: self.room.restart(down)))
         if self.args.sample_every > 0:
             t = self.args.sample_every
             while t < self.args.seconds:
@@ -634,7 +658,7 @@ class Meeting:
             self.say(f"{what} {who}")
             try:
                 value = fn()
-                if what in ("chat", "share", "stop-share", "bot-start", "command") and value is not None:
+                if what in ("chat", "share", "stop-share", "bot-start", "command", "restart-room") and value is not None:
                     entry["value"] = value
             except Exception as error:  # noqa: BLE001
                 entry["ok"] = False

@@ -2,22 +2,23 @@ import Foundation
 import Synchronization
 
 /// Resolves on SIGINT/SIGTERM (when asked to listen for them), on `request()`, or at a deadline,
-/// whichever comes first.
+/// whichever comes first. Any number of waits, one after another or at once, each see the stop.
 ///
 /// Unchecked: the dispatch sources are set up once in `init` and only kept alive afterwards; the
-/// flag is a Mutex.
+/// rest of the state is a Mutex.
 public final class StopSignal: @unchecked Sendable {
-    private let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
+    private struct State {
+        var requested = false
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter: UInt64 = 0
+    }
+
     private let sources: [any DispatchSourceSignal]
-    private let requested = Mutex(false)
+    private let state = Mutex(State())
 
     /// - Parameter listensToSignals: whether SIGINT and SIGTERM request the stop (a command's whole
     ///   process); false for one recording among many in a service, stopped only by `request()`.
     public init(listensToSignals: Bool = true) {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        self.stream = stream
-        self.continuation = continuation
         var made: [any DispatchSourceSignal] = []
         if listensToSignals {
             for number in [SIGINT, SIGTERM] {
@@ -33,31 +34,53 @@ public final class StopSignal: @unchecked Sendable {
         }
     }
 
-    public var isRequested: Bool { requested.withLock { $0 } }
+    public var isRequested: Bool { state.withLock { $0.requested } }
 
     public func request() {
-        requested.withLock { $0 = true }
-        continuation.yield()
+        let waiters = state.withLock { state in
+            state.requested = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns when stopped or at `deadline` (nil: only a stop).
     public func wait(until deadline: ContinuousClock.Instant?) async {
         if isRequested { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [stream] in
-                for await _ in stream { return }
-            }
+            group.addTask { await self.waitForRequest() }
             if let deadline {
                 group.addTask { try? await Task.sleep(until: deadline) }
             }
             await group.next()
             group.cancelAll()
         }
-        // The stream holds one element; a second waiter must still see the stop.
-        if isRequested { continuation.yield() }
     }
 
     public func wait(timeout: Duration?) async {
         await wait(until: timeout.map { ContinuousClock.now + $0 })
+    }
+
+    /// Returns once a stop is requested or the waiting task is cancelled. (An AsyncStream would end for
+    /// every later waiter as soon as one waiting task was cancelled: a timed wait made all later waits return
+    /// at once, and the signalling loop reconnected without any backoff.)
+    private func waitForRequest() async {
+        let id = state.withLock { state in
+            state.nextWaiter &+= 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.requested || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
     }
 }

@@ -49,7 +49,9 @@ struct SignallingLoop {
                 return .unreachable(reason)
             }
             failures = ContinuousClock.now - started > .seconds(30) ? 1 : failures + 1
-            let backoff = Duration.milliseconds(min(250 << min(failures, 5), 5_000))
+            // Capped at 2 s: the room keeps no presence list, so a newcomer's `new-peer` sent while we are away
+            // never reaches us; a restarted room server must find us back within seconds.
+            let backoff = Duration.milliseconds(min(250 << min(failures, 3), 2_000))
             logger.warning("signalling lost (\(reason)); recordings go on; reconnecting in \(backoff.milliseconds) ms")
             await stop.wait(until: ContinuousClock.now + backoff)
             if stop.isRequested { return .ended }
