@@ -49,6 +49,9 @@ public struct Manifest: Codable, Sendable, Equatable {
         public var timelineOffsetMilliseconds: Int64?
         /// Wall-clock time of the file's zero, as its WebM DateUTC says.
         public var fileStartedAt: String?
+        /// Why the recording stopped before the connection ended (a write failed: disk full, I/O error), and how
+        /// the file was left. Absent when the recording ran to the end.
+        public var recordingStopped: String?
         public var tracks: [Track]
 
         public init(id: String, participant: String, kind: String, role: String, startedAt: String, files: [String]) {

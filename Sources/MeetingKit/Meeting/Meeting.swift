@@ -49,7 +49,7 @@ public actor Meeting {
         self.session = session
         self.recordings = session.map { ConnectionRecordings(session: $0, timeline: clock.timeline, logger: logger) }
         self.manifest = ManifestKeeper(room: configuration.roomURL.description, bot: configuration.name,
-                                       session: session, clock: clock)
+                                       session: session, clock: clock, logger: logger)
         self.transcript = session.map { ChatTranscript(session: $0, logger: logger) }
         self.scheduler = AnnouncementScheduler(logger: logger)
         self.pendingAnnouncements = configuration.say
@@ -272,6 +272,8 @@ public actor Meeting {
             var files: [String] = []
             if let file = recordings?.start(key, peer: peer, channel: channel, sink: sink, report: { [self] statistics, placement in
                 await recordingReported(key, statistics, placement)
+            }, stopped: { [self] reason in
+                await recordingStopped(key, reason: reason)
             }) {
                 files.append(file)
             }
@@ -334,6 +336,10 @@ public actor Meeting {
     private func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics],
                                    _ placement: ParticipantRecorder.Placement?) {
         manifest.recordingReported(key, statistics, placement)
+    }
+
+    private func recordingStopped(_ key: ConnectionKey, reason: String) {
+        manifest.recordingStopped(key, reason: reason)
     }
 
     private func drop(_ key: ConnectionKey, reason: String = "the bot left") async {

@@ -19,7 +19,8 @@ struct ConnectionRecordings {
     /// Starts recording `key`: media reaches the recording through `sink` straight from the connection's
     /// event loop; keyframe requests go back to `channel`. Returns the file's name in the session folder.
     mutating func start(_ key: ConnectionKey, peer: String, channel: PeerConnectionChannel, sink: MediaSink,
-                        report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics], ParticipantRecorder.Placement?) async -> Void)
+                        report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics], ParticipantRecorder.Placement?) async -> Void,
+                        stopped: @escaping @Sendable (String) async -> Void)
         -> String {
         let recording = RecordingTask(
             key: key, peer: peer, session: session, timeline: timeline, logger: logger,
@@ -32,7 +33,7 @@ struct ConnectionRecordings {
                     }
                 }
             },
-            report: report)
+            report: report, stopped: stopped)
         tasks[key] = recording
         sink.attach(recording)
         return recording.fileName

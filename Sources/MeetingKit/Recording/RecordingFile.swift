@@ -40,6 +40,28 @@ final class RecordingFile {
 
     deinit { close() }
 
+    /// After a failed write (disk full, I/O error): closes the file and finalizes what it holds, cut at its
+    /// last whole block, so it plays and seeks up to there. Says how the file was left.
+    func closeAfterFailure() -> String {
+        let wasOpen = descriptor >= 0
+        close()
+        guard wasOpen else { return "no file was written" }
+        guard bytesWritten > 0 else {
+            unlink(path)
+            return "nothing could be written, so no file is kept"
+        }
+        do {
+            switch try RecordingRepair.repair(path: path) {
+            case .finalized(let blocks, let duration, _), .alreadyFinalized(let blocks, let duration):
+                return "the file is closed and finalized at \(Double(duration) / 1000) s (\(blocks) blocks)"
+            }
+        } catch {
+            // Finalizing needs a few kilobytes for the Cues; without them the file still plays to its last
+            // whole block (nothing past it is kept), and `engage-bot repair` finishes it once there is room.
+            return "the file is closed, playable but not finalized (\(error)); run `engage-bot repair` on it"
+        }
+    }
+
     /// Cuts whatever lies past the media, appends the Cues and syncs them before any patch, so that every
     /// patch lands on a file whose tail is already whole; then the patches in their order, and a sync.
     static func apply(_ finalization: WebMFinalization, to descriptor: Int32) throws {

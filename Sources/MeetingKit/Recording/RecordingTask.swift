@@ -30,9 +30,12 @@ final class RecordingTask: Sendable {
 
     /// - Parameter report: receives the recorder's per-track statistics every few seconds and at the end.
     /// - Parameter timeline: the session's clock, on which the file states where it starts.
+    /// - Parameter stopped: told once if a write fails and the recording stops early, with why and how the
+    ///   file was left; the connection and the rest of the meeting go on.
     init(key: ConnectionKey, peer: String, session: SessionFolder, timeline: MeetingTimeline, logger: Logger,
          requestKeyframe: @escaping @Sendable (UInt32, _ fullIntra: Bool) -> Void,
-         report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics], ParticipantRecorder.Placement?) async -> Void) {
+         report: @escaping @Sendable ([ParticipantRecorder.TrackStatistics], ParticipantRecorder.Placement?) async -> Void,
+         stopped: @escaping @Sendable (String) async -> Void) {
         // Bounded: see `RecordingQueue` for the policy when the disk or the CPU falls behind.
         let inputs = RecordingQueue<Input>()
         let stream = inputs.stream
@@ -45,6 +48,7 @@ final class RecordingTask: Sendable {
             let file = RecordingFile(path: path)
             var recorder = ParticipantRecorder(writingApp: "EngageBot", timeline: timeline)
             var failed = false
+            var stopReason: String?
             func apply(_ outputs: [ParticipantRecorder.Output]) {
                 for output in outputs {
                     switch output {
@@ -54,7 +58,10 @@ final class RecordingTask: Sendable {
                             try file.append(bytes)
                         } catch {
                             failed = true
-                            logger.error("writing \(path) failed: \(error); this recording stops here")
+                            let left = file.closeAfterFailure()
+                            let reason = "writing failed (\(error.localizedDescription)); \(left)"
+                            logger.error("recording of \(peer) stopped: \(reason): \(path); the meeting goes on")
+                            stopReason = reason
                         }
                     case .finalize(let finalization):
                         guard !failed else { continue }
@@ -78,6 +85,10 @@ final class RecordingTask: Sendable {
                 case .packet(let packet, let track, let at):
                     lastTime = at
                     apply(recorder.push(packet, track: track, at: at))
+                    if let reason = stopReason {
+                        stopReason = nil
+                        await stopped(reason)
+                    }
                 case .expect(let kinds):
                     recorder.expect(kinds)
                 case .senderReport(let ssrc, let ntpTime, let rtpTimestamp):
@@ -87,6 +98,10 @@ final class RecordingTask: Sendable {
                 case .tick(let at):
                     lastTime = at
                     apply(recorder.advance(to: at))
+                    if let reason = stopReason {
+                        stopReason = nil
+                        await stopped(reason)
+                    }
                     if at - lastReport >= RecordingTask.reportInterval {
                         lastReport = at
                         await report(recorder.trackStatistics, recorder.placement)
@@ -95,8 +110,11 @@ final class RecordingTask: Sendable {
             }
             apply(recorder.finish(at: lastTime))
             file.close()
+            if let reason = stopReason { await stopped(reason) }
             await report(recorder.trackStatistics, recorder.placement)
-            if file.bytesWritten > 0 {
+            if failed {
+                logger.info("recording of \(peer) ended early (see above): \(path) (\(recorder.summary))")
+            } else if file.bytesWritten > 0 {
                 logger.info("recording finalized: \(path) (\(recorder.summary))")
             } else {
                 logger.info("no media arrived for \(path); no file written")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Mesh
 import Recorder
 
@@ -8,11 +9,16 @@ struct ManifestKeeper {
     private(set) var manifest: Manifest
     private let session: SessionFolder?
     private let clock: SessionClock
+    private let logger: Logger
+    /// Updates that could not be written since the last one that could (disk full): logged on the first and
+    /// when writing works again, not on each of the updates in between.
+    private var failedWrites = 0
 
-    init(room: String, bot: String, session: SessionFolder?, clock: SessionClock) {
+    init(room: String, bot: String, session: SessionFolder?, clock: SessionClock, logger: Logger) {
         manifest = Manifest(room: room, bot: bot, startedAt: ISOTime.string(clock.wall))
         self.session = session
         self.clock = clock
+        self.logger = logger
     }
 
     mutating func connectionStarted(_ key: ConnectionKey, participant: String, role: MeetingObservation.Role,
@@ -49,12 +55,28 @@ struct ManifestKeeper {
         write()
     }
 
+    mutating func recordingStopped(_ key: ConnectionKey, reason: String) {
+        guard let index = manifest.connections.lastIndex(where: { $0.id == key.description }) else { return }
+        manifest.connections[index].recordingStopped = reason
+        write()
+    }
+
     mutating func meetingEnded() {
         manifest.endedAt = ISOTime.string(Date())
         write()
     }
 
-    func write() {
-        session?.writeAtomically("manifest.json", manifest.encoded())
+    mutating func write() {
+        guard let session else { return }
+        do {
+            try session.writeAtomically("manifest.json", manifest.encoded())
+            if failedWrites > 0 {
+                logger.warning("manifest.json written again after \(failedWrites) updates that could not be")
+                failedWrites = 0
+            }
+        } catch {
+            if failedWrites == 0 { logger.error("manifest.json could not be updated: \(error.localizedDescription)") }
+            failedWrites += 1
+        }
     }
 }

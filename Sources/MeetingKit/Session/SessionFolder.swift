@@ -18,11 +18,18 @@ public final class SessionFolder: Sendable {
     }
 
     /// Replaces `name` in one step (write aside, then rename), so readers never see half a file.
-    func writeAtomically(_ name: String, _ bytes: [UInt8]) {
+    /// Replaces `name` whole: a reader, or a process killed meanwhile, sees the old file or the new one.
+    /// On failure (disk full) the old file stays and the partial one is removed.
+    func writeAtomically(_ name: String, _ bytes: [UInt8]) throws {
         let target = (path as NSString).appendingPathComponent(name)
         let temporary = (path as NSString).appendingPathComponent(".\(name).partial")
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else { return }
-        _ = rename(temporary, target)
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, target) == 0 else { throw POSIXError.current }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
     }
 
     /// A path for a new file of `participant`, never one handed out before in this session.

@@ -12,7 +12,8 @@ struct InteropMeeting {
     }
 
     /// Runs the meeting with `engage-bot SUBCOMMAND` as its bot; `prepare` may put files in the run's folder first.
-    static func run(_ arguments: [String], subcommand: String, botPrefix: String = "",
+    /// `launcher` comes before the runner's command line (e.g. `with-small-disk.sh`).
+    static func run(_ arguments: [String], subcommand: String, botPrefix: String = "", launcher: [String] = [],
                     prepare: (URL) throws -> Void = { _ in }) throws -> InteropMeeting {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("engage-interop-\(UUID().uuidString.prefix(8))")
@@ -20,8 +21,8 @@ struct InteropMeeting {
         try prepare(directory)
         let bot = try Processes.botExecutable.path
         let runner = Processes.packageRoot.appendingPathComponent("Tests/Interop/run_meeting.py").path
-        let run = try Processes.run("/usr/bin/env", ["python3", runner, "--out", directory.path,
-                                                     "--bot-command", "\(botPrefix) \(bot) \(subcommand)"] + arguments)
+        let run = try Processes.run("/usr/bin/env", launcher + ["python3", runner, "--out", directory.path,
+                                                                "--bot-command", "\(botPrefix) \(bot) \(subcommand)"] + arguments)
         guard run.status == 0 else {
             throw TestFailure("run_meeting.py exited \(run.status): \(run.standardError.suffix(2000))")
         }
