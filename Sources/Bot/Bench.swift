@@ -111,6 +111,8 @@ struct BenchRun {
         var peakRSSMiB: Double
         var rssPerParticipantMiB: Double
         var firstMediaMilliseconds: [Int]
+        /// From SIGINT to the recorder's exit: every goodbye sent, every file finalized.
+        var leaveMilliseconds: Int
         var crowdCPUPercentOfOneCore: Double
         var stages: [Stage]
         var profileMethod: String
@@ -128,7 +130,7 @@ struct BenchRun {
 
         static func table(_ results: [Result]) -> String {
             let header = ["N", "conn", "rec CPU s", "% core", "% core/part", "Δ% core/part", "µs/pkt", "packets", "lost",
-                          "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "crowd % core"]
+                          "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "leave ms", "crowd % core"]
             // Marginal costs against the smallest N take out what the recorder spends with nobody there
             // (its own tile, timers, the runtime's footprint).
             let base = results.min { $0.participants < $1.participants }
@@ -143,7 +145,7 @@ struct BenchRun {
                     String(format: "%.1f", r.microsecondsPerPacket), "\(r.packetsReceived)", "\(r.packetsLost)",
                     "\(r.kernelDrops)", String(format: "%.1f", r.peakRSSMiB), String(format: "%.2f", r.rssPerParticipantMiB),
                     marginalRSS.map { String(format: "%.2f", $0) } ?? "-",
-                    "\(r.medianFirstMedia)/\(r.firstMediaMilliseconds.max() ?? -1)",
+                    "\(r.medianFirstMedia)/\(r.firstMediaMilliseconds.max() ?? -1)", "\(r.leaveMilliseconds)",
                     String(format: "%.1f", r.crowdCPUPercentOfOneCore),
                 ]
             }
@@ -190,8 +192,10 @@ struct BenchRun {
         let memory = ProcFS.memory(recorder.pid)
         let drops = ProcFS.udpDrops(recorder.pid)
         let total = ProcFS.cpu(recorder.pid)
+        let leaving = ContinuousClock.now
         recorder.interrupt()
         await recorder.wait(timeout: .seconds(20))
+        let leaveMilliseconds = Int((ContinuousClock.now - leaving).milliseconds)  // 20,000: killed, it overstayed
         crowd.interrupt()
         await crowd.wait(timeout: .seconds(20))
         try? await server.shutdown()
@@ -208,7 +212,7 @@ struct BenchRun {
             microsecondsPerPacket: counts.received > 0 ? 1e6 * (total.user + total.system) / Double(counts.received) : 0,
             peakRSSMiB: Double(memory.peakKilobytes) / 1024,
             rssPerParticipantMiB: Double(memory.peakKilobytes) / 1024 / Double(participants),
-            firstMediaMilliseconds: media,
+            firstMediaMilliseconds: media, leaveMilliseconds: leaveMilliseconds,
             crowdCPUPercentOfOneCore: 100 * ((crowd1.user + crowd1.system) - (crowd0.user + crowd0.system)) / window,
             stages: stages, profileMethod: method)
     }
@@ -264,7 +268,7 @@ struct BenchProcess {
     /// Waits for the exit; kills the process if it overstays `timeout`.
     func wait(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning { kill(pid, SIGKILL) }
     }
 }

@@ -36,12 +36,22 @@ struct ManifestKeeper {
     }
 
     mutating func connectionEnded(_ key: ConnectionKey, reason: String) {
-        guard let index = manifest.connections.lastIndex(where: { $0.id == key.description && $0.endedAt == nil }) else {
-            return
+        connectionsEnded([key], reason: reason)
+    }
+
+    /// Several at once (the bot leaving) with one rewrite of the file.
+    mutating func connectionsEnded(_ keys: [ConnectionKey], reason: String) {
+        let now = ISOTime.string(Date())
+        var changed = false
+        for key in keys {
+            guard let index = manifest.connections.lastIndex(where: { $0.id == key.description && $0.endedAt == nil }) else {
+                continue
+            }
+            manifest.connections[index].endedAt = now
+            manifest.connections[index].endReason = reason
+            changed = true
         }
-        manifest.connections[index].endedAt = ISOTime.string(Date())
-        manifest.connections[index].endReason = reason
-        write()
+        if changed { write() }
     }
 
     mutating func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics],
