@@ -15,6 +15,7 @@ public enum FuzzTargets {
         JitterBufferTarget.target,
         ParticipantRecorderTarget.target,
         SCTPAssociationTarget.target,
+        ConnectedPeerTarget.target,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

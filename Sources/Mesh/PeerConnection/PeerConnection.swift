@@ -765,6 +765,39 @@ public final class PeerConnection {
         }
     }
 
+    // MARK: Sends that skip our own formatting (fuzzing only)
+
+    /// Protects `plaintext` with this connection's SRTP keys and sends it as RTP, whatever it holds, so a fuzz
+    /// target can be an authenticated peer sending anything (Sources/FuzzTargets/ConnectedPeerTarget.swift).
+    /// `package`: no command or library user can reach it. Returns false when it could not be sent.
+    @discardableResult
+    package func sendUnformedRTP(_ plaintext: [UInt8]) -> Bool {
+        guard !isClosed, let srtpOutbound, let destination else { return false }
+        var packet = plaintext
+        guard (try? srtpOutbound.protectRTP(&packet)) != nil else { return false }
+        outputs.append(.transmit(packet, to: destination))
+        return true
+    }
+
+    /// As `sendUnformedRTP`, for an RTCP compound.
+    @discardableResult
+    package func sendUnformedRTCP(_ plaintext: [UInt8]) -> Bool {
+        guard !isClosed, let srtpOutbound, let destination else { return false }
+        var packet = plaintext
+        guard (try? srtpOutbound.protectRTCP(&packet)) != nil else { return false }
+        outputs.append(.transmit(packet, to: destination))
+        return true
+    }
+
+    /// Sends `packet` as one DTLS record of application data: an SCTP packet that our association did not make.
+    @discardableResult
+    package func sendUnformedSCTP(_ packet: [UInt8]) -> Bool {
+        guard !isClosed, let dtls, dtls.isConnected, let destination else { return false }
+        guard (try? dtls.send(packet)) != nil else { return false }
+        while let datagram = dtls.pollTransmit() { outputs.append(.transmit(datagram, to: destination)) }
+        return true
+    }
+
     /// Whether this connection carries our tile (it is up and negotiated a codec we send).
     public var isSendingMedia: Bool {
         !isClosed && srtpOutbound != nil && (outgoingVideo?.payloadType != nil || outgoingAudio?.payloadType != nil)
