@@ -111,12 +111,17 @@ class ToneAudio(MediaStreamTrack):
 
 
 class FlashBeepClock:
-    """The instants a flash-and-beep participant marks: every 2 s from its start, both tracks alike."""
+    """The instants a flash-and-beep participant marks: every 2 s from its start, both tracks alike.
+    On the wall clock (`wall_clock`), every even second of the time of day instead: participants in
+    separate processes then mark the same instants, and their tracks start in step with those instants."""
 
     PERIOD, LENGTH = 2.0, 0.1
 
-    def __init__(self):
-        self.start = time.time()
+    def __init__(self, wall_clock: bool = False):
+        now = time.time()
+        self.start = math.floor(now / self.PERIOD) * self.PERIOD if wall_clock else now
+        # Seconds of media already behind us at creation: the tracks start there instead of bursting to catch up.
+        self.skipped = now - self.start
 
     def marked(self, seconds: float) -> bool:
         return seconds >= self.PERIOD and (seconds % self.PERIOD) < self.LENGTH - 1e-9
@@ -127,7 +132,8 @@ class FlashVideo(VideoStreamTrack):
 
     def __init__(self, clock: FlashBeepClock, fps=15):
         super().__init__()
-        self.clock, self.fps, self.count = clock, fps, 0
+        self.clock, self.fps = clock, fps
+        self.count = math.ceil(clock.skipped * fps)
         self.black = np.zeros((240, 320, 3), dtype=np.uint8)
         self.white = np.full((240, 320, 3), 255, dtype=np.uint8)
 
@@ -151,7 +157,8 @@ class BeepAudio(MediaStreamTrack):
 
     def __init__(self, clock: FlashBeepClock):
         super().__init__()
-        self.clock, self.sent = clock, 0
+        self.clock = clock
+        self.sent = math.ceil(clock.skipped * self.RATE / self.SAMPLES) * self.SAMPLES
 
     async def recv(self):
         delay = self.clock.start + self.sent / self.RATE - time.time()
@@ -239,10 +246,11 @@ class Entry:
 
 class Participant:
     def __init__(self, name: str, ws_url: str, result: Path | None, video: bool = True,
-                 wrong_fingerprint: bool = False, flash_beep: bool = False):
+                 wrong_fingerprint: bool = False, flash_beep: bool = False, wall_clock: bool = False):
         self.name = name
         # Media with marked instants (a flash and a beep together) for lip-sync measurements.
         self.flash_beep = flash_beep
+        self.wall_clock = wall_clock
         self.video_ssrcs: set[int] = set()
         # Faults for `engage-bot check`'s tests: a camera that sends no video, a DTLS fingerprint
         # in our descriptions that is not our certificate's.
@@ -320,7 +328,7 @@ class Participant:
         # Own sources per connection: aiortc's encoders run in threads, and two of them
         # encoding one shared frame object (MediaRelay) crashed libvpx here.
         if self.flash_beep:
-            clock = FlashBeepClock()
+            clock = FlashBeepClock(self.wall_clock)
             pc.addTrack(BeepAudio(clock))
             if self.video:
                 self.video_ssrcs.add(pc.addTrack(FlashVideo(clock))._ssrc)
@@ -517,7 +525,8 @@ def summarize(report) -> dict:
 
 async def main(args) -> int:
     me = Participant(args.name, args.ws, args.result, video=not args.no_video,
-                     wrong_fingerprint=args.wrong_fingerprint, flash_beep=args.flash_beep)
+                     wrong_fingerprint=args.wrong_fingerprint, flash_beep=args.flash_beep,
+                     wall_clock=args.wall_clock)
     if args.delay_video_ms:
         delay_video_on_the_wire(args.delay_video_ms, me.video_ssrcs)
     stop = asyncio.Event()
@@ -577,6 +586,9 @@ if __name__ == "__main__":
     parser.add_argument("--no-video", action="store_true", help="send audio only (no camera track)")
     parser.add_argument("--flash-beep", action="store_true",
                         help="send black video flashing white and silence beeping, together every 2 s")
+    parser.add_argument("--wall-clock", action="store_true",
+                        help="with --flash-beep: mark every even second of the time of day, so that participants "
+                             "in separate processes flash and beep at the same instants")
     parser.add_argument("--delay-video-ms", type=float, default=0,
                         help="hold our video RTP back this long before SRTP (a slower video path)")
     parser.add_argument("--wrong-fingerprint", action="store_true",
