@@ -118,7 +118,7 @@ let package = Package(
         // Every committed fuzz corpus input, replayed through its target in the normal (unsanitized) build.
         .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         // Bot: the pure parts of subcommands (schedules, check's report model and writers) are unit-tested.
-        .testTarget(name: "BotTests", dependencies: ["Bot", "MeetingKit", "Mesh", "MeshIO", "Recorder", "MediaInspection"],
+        .testTarget(name: "BotTests", dependencies: ["Bot", "MeetingKit", "RecordingService", "Mesh", "MeshIO", "Recorder", "MediaInspection"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

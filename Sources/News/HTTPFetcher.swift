@@ -92,12 +92,32 @@ public struct HTTPFetcher: Sendable {
     /// POSTs `body` to `url` (no redirects followed: a webhook goes where it was configured to go) and
     /// returns the response's status code; the response body is read only for a 2xx, within the limit.
     public func post(_ url: URL, body: [UInt8], headers: [(String, String)]) async throws -> Int {
-        let deadline = NIODeadline.now() + configuration.totalTimeout
-        let hop = try await fetchOnce(url, validators: Validators(), post: (body, headers), on: group.next(), deadline: deadline)
-        return Int(hop.status.code)
+        try await send("POST", url, body: body, headers: headers).status
     }
 
-    private func fetchOnce(_ url: URL, validators: Validators, post: (body: [UInt8], headers: [(String, String)])? = nil,
+    /// What a request other than a feed's GET got back.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+        /// Read only for a 2xx, within the limit.
+        public var body: [UInt8]
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    /// Sends one request with `method` (no redirects followed) and returns the reply: for object storage and
+    /// webhooks. `headers` are added after the client's own (Host, User-Agent, Content-Length).
+    public func send(_ method: String, _ url: URL, body: [UInt8], headers: [(String, String)]) async throws -> Reply {
+        let deadline = NIODeadline.now() + configuration.totalTimeout
+        let hop = try await fetchOnce(url, validators: Validators(), request: (HTTPMethod(rawValue: method), body, headers),
+                                      on: group.next(), deadline: deadline)
+        return Reply(status: Int(hop.status.code), headers: hop.headers.map { (name: $0.name, value: $0.value) }, body: hop.body)
+    }
+
+    private func fetchOnce(_ url: URL, validators: Validators,
+                           request send: (method: HTTPMethod, body: [UInt8], headers: [(String, String)])? = nil,
                            on eventLoop: any EventLoop, deadline: NIODeadline) async throws -> Hop {
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty
@@ -106,14 +126,14 @@ public struct HTTPFetcher: Sendable {
         let port = url.port ?? (secure ? 443 : 80)
         let sslContext: NIOSSLContext? = secure ? try NIOSSLContext(configuration: configuration.tlsConfiguration) : nil
         var request = requestHead(url: url, host: host, port: port, secure: secure, validators: validators)
-        if let post {
-            request.method = .POST
+        if let send {
+            request.method = send.method
             request.headers.replaceOrAdd(name: "Accept", value: "*/*")
-            request.headers.replaceOrAdd(name: "Content-Length", value: String(post.body.count))
-            for (name, value) in post.headers { request.headers.replaceOrAdd(name: name, value: value) }
+            request.headers.replaceOrAdd(name: "Content-Length", value: String(send.body.count))
+            for (name, value) in send.headers { request.headers.replaceOrAdd(name: name, value: value) }
         }
         let head = request
-        let requestBody = post?.body
+        let requestBody = send?.body
         let remaining = deadline - .now()
         // Checked before the promise exists: a promise dropped without completing is a leak NIO traps on.
         guard remaining > .zero else { throw NewsError(.timeout, "timed out fetching \(url)") }
