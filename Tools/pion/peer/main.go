@@ -12,6 +12,7 @@
 //
 //	peer --ws ws://127.0.0.1:PORT/ --name pion --video in.ivf --audio in.ogg \
 //	     --chat 'hello from pion' --result pion.json
+//	peer --check-sdp description.sdp    # only the candidate check, on a file
 //
 // It runs until SIGINT or SIGTERM (or --seconds), then closes its connections. What it saw is
 // written to --result as JSON at every change and at exit; each received chat line is also
@@ -113,7 +114,11 @@ func main() {
 	chatDelay := flag.Duration("chat-delay", time.Second, "wait this long after a channel opens before chatting")
 	seconds := flag.Duration("seconds", 0, "leave after this long (default: at SIGINT or SIGTERM)")
 	resultPath := flag.String("result", "", "where to write what it saw, as JSON")
+	checkSDP := flag.String("check-sdp", "", "only check the candidate lines of this description, print the verdict as JSON and exit")
 	flag.Parse()
+	if *checkSDP != "" {
+		os.Exit(checkDescriptionFile(*checkSDP))
+	}
 	if *wsURL == "" || *videoPath == "" || *audioPath == "" {
 		flag.Usage()
 		os.Exit(2)
@@ -145,6 +150,25 @@ func main() {
 	<-stop
 	log.Printf("leaving")
 	me.leave()
+}
+
+// checkDescriptionFile runs checkCandidates on a file and prints what it found: 0 when every
+// candidate line passed, 1 when one did not or the description could not be read.
+func checkDescriptionFile(path string) int {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		log.Print(err)
+		return 1
+	}
+	me := &participant{state: result{Errors: []string{}}}
+	me.state.Candidates.Refused = []string{}
+	me.checkCandidates(string(text))
+	output, _ := json.MarshalIndent(map[string]interface{}{"remoteCandidates": me.state.Candidates, "errors": me.state.Errors}, "", "  ")
+	fmt.Println(string(output))
+	if len(me.state.Errors) > 0 || len(me.state.Candidates.Refused) > 0 {
+		return 1
+	}
+	return 0
 }
 
 func newParticipant(name, chatText, resultPath string) (*participant, error) {
