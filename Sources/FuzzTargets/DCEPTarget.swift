@@ -21,6 +21,7 @@ enum DCEPTarget {
             DataChannelOpen(channelType: .partialReliableRexmitUnordered, priority: 512, reliabilityParameter: 3,
                             label: "chat ✓", protocol: "engage").serialize(),
             DataChannelAck().serialize(),
+            [DataChannelAck.messageType, 0, 0, 0],  // Pion's ACK, padded to four bytes
         ]
     }
 }

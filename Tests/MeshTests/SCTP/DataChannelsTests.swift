@@ -88,3 +88,43 @@ extension DataChannelsTests {
         #expect(link.b.association.state == .established)
     }
 }
+
+extension DataChannelsTests {
+    /// Pion (pion/datachannel) writes DATA_CHANNEL_ACK as four bytes, the message type 0x02 and three zeros. RFC 8832
+    /// defines the ACK by its message type; a channel we open must open on that ACK, or chat is lost both ways.
+    @Test func aChannelWeOpenOpensOnAnAckPaddedToFourBytes() throws {
+        typealias PionLink = VirtualLink<DataChannels, SCTPAssociation>
+        var link = PionLink(
+            a: DataChannels(association: SCTPAssociation(role: .client), dtlsRole: .client),
+            b: SCTPAssociation(role: .server), loss: 0, seed: 13)
+        link.a.start(at: link.now)
+        link.b.start(at: link.now)
+        var eventsA: [DataChannels.Event] = []
+        while !eventsA.contains(.connected), link.step(), link.now < .seconds(10) { eventsA += drain(&link.a) }
+        let id = try link.a.open(label: "channel")
+
+        // The far side: answers the OPEN with Pion's ACK, then chats on the stream.
+        var answered = false
+        while !answered, link.step(), link.now < .seconds(20) {
+            while let event = link.b.pollEvent() {
+                guard case .message(id, DataChannelPPID.control, let bytes) = event, bytes.first == DataChannelOpen.messageType else { continue }
+                try link.b.send(streamID: id, ppid: DataChannelPPID.control, bytes: [0x02, 0, 0, 0], ordered: true)
+                try link.b.send(streamID: id, ppid: DataChannelPPID.string, bytes: Array("pion: hello".utf8), ordered: true)
+                answered = true
+            }
+        }
+        #expect(answered)
+        while eventsA.count < 3, link.step(), link.now < .seconds(30) { eventsA += drain(&link.a) }
+        #expect(eventsA == [.connected, .channelOpened(id: id, label: "channel"), .channelMessage(id: id, .text("pion: hello"))])
+        #expect(link.a.channels[id]?.isOpen == true)
+        #expect(link.a.drops == 0, "dropped: \(link.a.lastDropReason ?? "")")
+
+        // And what we send on it arrives.
+        try link.a.send(.text("recorder: hi"), on: id)
+        var heard: [SCTPEvent] = []
+        while heard.isEmpty, link.step(), link.now < .seconds(40) {
+            while let event = link.b.pollEvent() { heard.append(event) }
+        }
+        #expect(heard == [.message(streamID: id, ppid: DataChannelPPID.string, bytes: Array("recorder: hi".utf8))])
+    }
+}

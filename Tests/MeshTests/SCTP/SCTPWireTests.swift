@@ -118,6 +118,9 @@ import Testing
             #expect(throws: ParseError.self) { try DataChannelOpen.parse(Array(bytes.prefix(length))) }
         }
         #expect(try DataChannelAck.parse([2]) == DataChannelAck())
-        #expect(throws: ParseError.self) { try DataChannelAck.parse([2, 0]) }
+        // Read by its type: Pion pads its ACK to four bytes.
+        #expect(try DataChannelAck.parse([2, 0, 0, 0]) == DataChannelAck())
+        #expect(throws: ParseError.self) { try DataChannelAck.parse([]) }
+        #expect(throws: ParseError.self) { try DataChannelAck.parse([3, 0, 0, 0]) }
     }
 }

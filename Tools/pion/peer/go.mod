@@ -1,0 +1,3 @@
+module engagebot/tools/pion/peer
+
+go 1.19
