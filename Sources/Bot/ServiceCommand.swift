@@ -46,6 +46,22 @@ struct ServiceCommand: AsyncParsableCommand {
     @Option(help: "A shell command run for every finished file (ENGAGE_FILE, ENGAGE_FILE_KIND, ENGAGE_RECORDING_ID, ENGAGE_PARTICIPANT in its environment).")
     var onFinalized: String?
 
+    @Option(help: "Upload every finished file to this S3-compatible endpoint (e.g. https://s3.eu-west-1.amazonaws.com); needs --s3-bucket and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN if temporary) in the environment.")
+    var s3Endpoint: String?
+
+    @Option(help: "The bucket uploads go to (path-style addressing).")
+    var s3Bucket: String?
+
+    @Option(help: "The bucket's region, for request signing.")
+    var s3Region = "us-east-1"
+
+    @Option(help: "Put before every object key (the key is the file's path under --output).")
+    var s3Prefix = ""
+
+    @Option(name: .customLong("s3-part-mib"),
+            help: "Files larger than this many MiB go up in parts of this size (AWS needs at least 5).")
+    var s3PartMiB: Double = 8
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -57,6 +73,7 @@ struct ServiceCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port takes 0 to 65535") }
         guard maxRecordings > 0, maxParticipants > 0 else { throw ValidationError("the budgets must be positive") }
         guard grace > 0, grace <= 3_600 else { throw ValidationError("--grace takes 0 to 3600 seconds") }
+        _ = try uploadDestination()
         if let webhookURL {
             guard let url = URL(string: webhookURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
                   url.host != nil else {
@@ -66,6 +83,27 @@ struct ServiceCommand: AsyncParsableCommand {
                 throw ValidationError("--webhook-url needs --webhook-secret (or ENGAGE_BOT_WEBHOOK_SECRET) to sign deliveries")
             }
         }
+    }
+
+    /// The bucket from the options and the environment's credentials; nil without --s3-endpoint.
+    private func uploadDestination() throws -> S3Destination? {
+        guard let s3Endpoint else { return nil }
+        guard let endpoint = URL(string: s3Endpoint), let scheme = endpoint.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", endpoint.host != nil else {
+            throw ValidationError("--s3-endpoint needs an http or https URL, got '\(s3Endpoint)'")
+        }
+        guard let bucket = s3Bucket, !bucket.isEmpty else { throw ValidationError("--s3-endpoint needs --s3-bucket") }
+        let environment = ProcessInfo.processInfo.environment
+        guard let accessKey = environment["AWS_ACCESS_KEY_ID"], !accessKey.isEmpty,
+              let secretKey = environment["AWS_SECRET_ACCESS_KEY"], !secretKey.isEmpty else {
+            throw ValidationError("--s3-endpoint needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
+        }
+        // Fractions are allowed: some S3-compatible servers take parts below AWS's 5 MiB minimum.
+        guard s3PartMiB > 0, s3PartMiB <= 5_000 else { throw ValidationError("--s3-part-mib takes 0 to 5000") }
+        return S3Destination(endpoint: endpoint, bucket: bucket, region: s3Region, prefix: s3Prefix,
+                             credentials: .init(accessKey: accessKey, secretKey: secretKey,
+                                                sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }),
+                             partSize: Int(s3PartMiB * 1_048_576))
     }
 
     func run() async throws {
@@ -78,7 +116,7 @@ struct ServiceCommand: AsyncParsableCommand {
                 gracePeriod: .milliseconds(Int64(grace * 1000)),
                 webhookURL: webhookURL.flatMap(URL.init(string:)),
                 webhookSecret: webhookSecret ?? ProcessInfo.processInfo.environment["ENGAGE_BOT_WEBHOOK_SECRET"],
-                onFinalized: onFinalized),
+                onFinalized: onFinalized, upload: try uploadDestination()),
             logger: logger)
     }
 }

@@ -8,7 +8,8 @@ public struct RecordingView: Encodable, Sendable {
         public var name: String
         public var participant: String
         public var kind: String
-        /// `recording` while the connection lasts, `finalized` once it ended and the file was closed.
+        /// `recording` while the connection lasts, `finalized` once it ended and the file was closed,
+        /// `uploaded` once the bucket confirmed it.
         public var state: String
         public var bytes: Int
         public var durationSeconds: Double?
@@ -54,7 +55,7 @@ public struct RecordingView: Encodable, Sendable {
     }
 
     /// Files and counts read from the meeting's manifest; sizes from the disk.
-    static func files(of snapshot: MeetingSnapshot) -> [File] {
+    static func files(of snapshot: MeetingSnapshot, isUploaded: (String) -> Bool) -> [File] {
         var files: [File] = []
         for connection in snapshot.manifest.connections {
             for name in connection.files {
@@ -62,7 +63,8 @@ public struct RecordingView: Encodable, Sendable {
                 let bytes = path.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int } ?? 0
                 files.append(File(
                     name: name, participant: connection.participant, kind: connection.kind,
-                    state: connection.endedAt == nil ? "recording" : "finalized", bytes: bytes,
+                    state: connection.endedAt == nil ? "recording" : path.map(isUploaded) == true ? "uploaded" : "finalized",
+                    bytes: bytes,
                     durationSeconds: duration(of: connection.tracks),
                     packetsReceived: connection.tracks.reduce(0) { $0 + $1.packetsReceived },
                     packetsLost: connection.tracks.reduce(0) { $0 + $1.packetsLost },

@@ -21,6 +21,9 @@ public final class ServiceMetrics: Sendable {
     private let bytesWritten: CoreMetrics.Counter
     private let webhookAttempts: CoreMetrics.Counter
     private let webhookFailures: CoreMetrics.Counter
+    private let uploadAttempts: CoreMetrics.Counter
+    private let uploadFailures: CoreMetrics.Counter
+    private let bytesUploaded: CoreMetrics.Counter
     /// Per recording, the totals already counted: counters grow by what is new since the last refresh.
     private let counted = Mutex<[String: (received: Int, lost: Int, bytes: Int)]>([:])
 
@@ -41,6 +44,9 @@ public final class ServiceMetrics: Sendable {
         bytesWritten = CoreMetrics.Counter(label: "engagebot_bytes_written_total", factory: factory)
         webhookAttempts = CoreMetrics.Counter(label: "engagebot_webhook_attempts_total", factory: factory)
         webhookFailures = CoreMetrics.Counter(label: "engagebot_webhook_failures_total", factory: factory)
+        uploadAttempts = CoreMetrics.Counter(label: "engagebot_upload_attempts_total", factory: factory)
+        uploadFailures = CoreMetrics.Counter(label: "engagebot_upload_failures_total", factory: factory)
+        bytesUploaded = CoreMetrics.Counter(label: "engagebot_bytes_uploaded_total", factory: factory)
     }
 
     func recordingStarted() { recordingsStarted.increment() }
@@ -51,6 +57,9 @@ public final class ServiceMetrics: Sendable {
     }
 
     func webhookAttempted() { webhookAttempts.increment() }
+    func uploadAttempted() { uploadAttempts.increment() }
+    func uploadFailed() { uploadFailures.increment() }
+    func uploaded(bytes: Int) { bytesUploaded.increment(by: Int64(bytes)) }
     func webhookFailed() { webhookFailures.increment() }
 
     func eventLoopLag(seconds: Double) { eventLoopLagGauge.record(seconds) }

@@ -17,16 +17,16 @@ public actor RecordingRegistry {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let metrics: ServiceMetrics
-    private let outbox: WebhookOutbox?
-    private let hook: FinalizedFileHook?
+    private let outbox: DurableQueue?
+    private let files: FinishedFiles
     private var recordings: [String: ServiceRecording] = [:]
     private var order: [String] = []
     private(set) var isDraining = false
 
     init(configuration: ServiceConfiguration, group: any EventLoopGroup, logger: Logger, metrics: ServiceMetrics,
-         outbox: WebhookOutbox?, hook: FinalizedFileHook?) {
+         outbox: DurableQueue?, files: FinishedFiles) {
         self.outbox = outbox
-        self.hook = hook
+        self.files = files
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -58,7 +58,7 @@ public actor RecordingRegistry {
             recording = try ServiceRecording(
                 id: id, request: request, configuration: meetingConfiguration,
                 maximumDuration: request.maxDuration.map { .milliseconds(Int64($0 * 1000)) },
-                outbox: outbox, hook: hook, group: group, logger: recordingLogger)
+                outbox: outbox, files: files, group: group, logger: recordingLogger)
         } catch {
             throw .unavailable("the recording could not start: \(error)")
         }

@@ -14,18 +14,30 @@ public enum RecordingServer {
     public static func run(configuration: ServiceConfiguration, logger: Logger) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let metrics = ServiceMetrics()
-        var outbox: WebhookOutbox?
+        var outbox: DurableQueue?
         var webhooks: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let url = configuration.webhookURL, let secret = configuration.webhookSecret {
-            let box = try WebhookOutbox(directory: configuration.outboxDirectory, logger: logger)
+            let box = try DurableQueue(name: "webhooks", directory: configuration.outboxDirectory, logger: logger)
             outbox = box
             webhooks.append(.init(service: WebhookSender(
                 outbox: box, url: url, secret: secret, fetcher: HTTPFetcher(group: group), metrics: metrics,
                 logger: logger, flushTime: configuration.gracePeriod)))
         }
         let hook = configuration.onFinalized.map { FinalizedFileHook(command: $0, logger: logger) }
+        var uploading: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var uploads: Uploads?
+        if let destination = configuration.upload {
+            let queue = try Uploads(destination: destination, outputRoot: configuration.outputRoot, logger: logger)
+            uploads = queue
+            var fetcherConfiguration = HTTPFetcher.Configuration()
+            fetcherConfiguration.userAgent = "EngageBot-Uploads/1.0"
+            fetcherConfiguration.totalTimeout = .minutes(5)
+            uploading.append(.init(service: UploadSender(
+                uploads: queue, fetcher: HTTPFetcher(group: group, configuration: fetcherConfiguration), events: outbox,
+                metrics: metrics, logger: logger, flushTime: configuration.gracePeriod)))
+        }
         let registry = RecordingRegistry(configuration: configuration, group: group, logger: logger, metrics: metrics,
-                                         outbox: outbox, hook: hook)
+                                         outbox: outbox, files: FinishedFiles(hook: hook, uploads: uploads))
         let router = ServiceRouter.make(registry: registry, metrics: metrics, bearerToken: configuration.bearerToken)
         let application = Application(
             router: router,
@@ -37,13 +49,13 @@ public enum RecordingServer {
             },
             eventLoopGroupProvider: .shared(group),
             logger: logger)
-        // Shut down in reverse order: recordings drain first, while the API still answers; then the webhooks
-        // they caused are flushed; then the server stops.
+        // Shut down in reverse order: recordings drain first, while the API still answers; then their files are
+        // uploaded and the webhooks they caused flushed, as far as the grace allows; then the server stops.
         let services = ServiceGroup(configuration: .init(
             services: [
                 .init(service: application),
                 .init(service: EventLoopLagProbe(group: group, metrics: metrics)),
-            ] + webhooks + [
+            ] + webhooks + uploading + [
                 .init(service: Drain(registry: registry, hook: hook, grace: configuration.gracePeriod)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

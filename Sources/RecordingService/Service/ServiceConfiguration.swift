@@ -21,14 +21,18 @@ public struct ServiceConfiguration: Sendable {
     public var webhookSecret: String?
     /// A shell command run for every finished file (`FinalizedFileHook`); nil runs none.
     public var onFinalized: String?
+    /// The bucket every finished file is uploaded to (`Uploads`); nil uploads nothing.
+    public var upload: S3Destination?
     /// Pending webhook deliveries, kept across restarts.
     public var outboxDirectory: String { (outputRoot as NSString).appendingPathComponent(".webhook-outbox") }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, bearerToken: String? = nil, outputRoot: String = "recordings",
                 interface: String = "127.0.0.1", defaultBotName: String = "EngageBot",
                 admission: AdmissionControl = AdmissionControl(), gracePeriod: Duration = .seconds(20),
-                webhookURL: URL? = nil, webhookSecret: String? = nil, onFinalized: String? = nil) {
+                webhookURL: URL? = nil, webhookSecret: String? = nil, onFinalized: String? = nil,
+                upload: S3Destination? = nil) {
         self.onFinalized = onFinalized
+        self.upload = upload
         self.webhookURL = webhookURL
         self.webhookSecret = webhookSecret
         self.host = host

@@ -24,28 +24,29 @@ final class ServiceRecording: Sendable {
     private let logger: Logger
 
     private let events: RecordingEventEmitter?
-    private let hook: FinalizedFileHook?
+    private let files: FinishedFiles
+    private let described: WebhookEvent.Recording
 
     init(id: String, request: RecordingRequest, configuration: Meeting.Configuration, maximumDuration: Duration?,
-         outbox: WebhookOutbox?, hook: FinalizedFileHook?, group: any EventLoopGroup, logger: Logger) throws {
+         outbox: DurableQueue?, files: FinishedFiles, group: any EventLoopGroup, logger: Logger) throws {
         self.id = id
         self.request = request
         self.botName = configuration.name
         self.createdAt = Date()
         self.maximumDuration = maximumDuration
         self.logger = logger
-        let events = outbox.map {
-            RecordingEventEmitter(outbox: $0, recording: .init(id: id, roomURL: request.roomURL, botName: configuration.name,
-                                                               metadata: request.metadata ?? [:]))
-        }
+        let described = WebhookEvent.Recording(id: id, roomURL: request.roomURL, botName: configuration.name,
+                                               metadata: request.metadata ?? [:])
+        self.described = described
+        let events = outbox.map { RecordingEventEmitter(outbox: $0, recording: described) }
         self.events = events
-        self.hook = hook
+        self.files = files
         var configuration = configuration
-        if events != nil || hook != nil {
+        if events != nil || !files.isEmpty {
             configuration.observer = { observation in
                 events?.observe(observation)
                 if case .recordingClosed(_, let participant, let path, let bytes) = observation, bytes > 0 {
-                    hook?.finished(.init(path: path, kind: "recording", recordingID: id, participant: participant))
+                    files.finished(FinishedFile(path: path, kind: "recording", recording: described, participant: participant))
                 }
             }
         }
@@ -63,11 +64,11 @@ final class ServiceRecording: Sendable {
                 logger.error("recording failed: \(error)")
             }
             status.withLock { $0.ended = (outcome.0, outcome.1, Date()) }
-            if let hook, let folder = await meeting.snapshot().sessionPath {
+            if !files.isEmpty, let folder = await meeting.snapshot().sessionPath {
                 for (name, kind) in [("chat.jsonl", "transcript"), ("chat.txt", "transcript"), ("manifest.json", "manifest")] {
                     let path = (folder as NSString).appendingPathComponent(name)
                     if FileManager.default.fileExists(atPath: path) {
-                        hook.finished(.init(path: path, kind: kind, recordingID: id, participant: nil))
+                        files.finished(FinishedFile(path: path, kind: kind, recording: described, participant: nil))
                     }
                 }
             }
@@ -97,7 +98,8 @@ final class ServiceRecording: Sendable {
         } else {
             state = snapshot.joined ? .recording : .joining
         }
-        let files = RecordingView.files(of: snapshot)
+        let uploads = self.files.uploads
+        let files = RecordingView.files(of: snapshot) { uploads?.isUploaded($0) ?? false }
         let present = snapshot.manifest.connections.filter { $0.endedAt == nil && $0.kind == "camera" }.map(\.participant)
         return RecordingView(
             id: id, state: state, failure: ended?.failure, roomURL: request.roomURL, botName: botName,

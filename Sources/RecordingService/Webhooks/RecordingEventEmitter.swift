@@ -7,12 +7,12 @@ import Synchronization
 /// (`recording.started`), a participant's camera connection up or ended (`participant.joined`/`left`), a
 /// file finalized, and the recording's end.
 final class RecordingEventEmitter: Sendable {
-    private let outbox: WebhookOutbox
+    private let outbox: DurableQueue
     private let recording: WebhookEvent.Recording
     /// Who each connection is with, learnt when its description is sent; joined ones are marked.
     private let connections = Mutex<[ConnectionKey: (participant: String, joined: Bool)]>([:])
 
-    init(outbox: WebhookOutbox, recording: WebhookEvent.Recording) {
+    init(outbox: DurableQueue, recording: WebhookEvent.Recording) {
         self.outbox = outbox
         self.recording = recording
     }
@@ -52,9 +52,9 @@ final class RecordingEventEmitter: Sendable {
 
     private func emit(_ type: WebhookEvent.Kind, participant: String? = nil, file: WebhookEvent.File? = nil,
                       failure: String? = nil) {
-        outbox.enqueue { sequence, id in
+        outbox.enqueue(event: { sequence, id in
             WebhookEvent(id: id, type: type, sequence: sequence, createdAt: ISOTime.string(Date()), recording: recording,
                          participant: participant, file: file, failure: failure)
-        }
+        })
     }
 }

@@ -8,6 +8,7 @@ public struct WebhookEvent: Codable, Sendable, Equatable {
         case participantJoined = "participant.joined"
         case participantLeft = "participant.left"
         case fileFinalized = "file.finalized"
+        case fileUploaded = "file.uploaded"
         case recordingFinished = "recording.finished"
         case recordingFailed = "recording.failed"
     }
@@ -29,6 +30,8 @@ public struct WebhookEvent: Codable, Sendable, Equatable {
         public var name: String
         public var path: String
         public var bytes: Int
+        /// `file.uploaded`: where it is now (`s3://BUCKET/KEY`).
+        public var location: String?
     }
 
     public var id: String
@@ -50,5 +53,16 @@ public struct WebhookEvent: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? Array(encoder.encode(self))) ?? []
+    }
+}
+
+extension DurableQueue {
+    /// Queues the webhook event `make` builds from its sequence and delivery id.
+    @discardableResult
+    func enqueue(event make: (_ sequence: UInt64, _ deliveryID: String) -> WebhookEvent) -> Bool {
+        enqueue { sequence, id in
+            let event = make(sequence, id)
+            return (event.encoded(), event.type.rawValue)
+        }
     }
 }

@@ -7,9 +7,13 @@ final class RunningBot: @unchecked Sendable {
     private let lock = NSLock()
     private var errorText = ""
 
-    init(_ arguments: [String], executable: URL? = nil) throws {
+    /// - Parameter environment: added to this process's environment for the child.
+    init(_ arguments: [String], executable: URL? = nil, environment: [String: String] = [:]) throws {
         process.executableURL = try executable ?? Processes.botExecutable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let error = Pipe()
         process.standardError = error
         process.standardOutput = FileHandle.nullDevice

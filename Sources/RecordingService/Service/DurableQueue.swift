@@ -3,10 +3,11 @@ import Logging
 import Mesh
 import Synchronization
 
-/// Webhook deliveries not yet acknowledged, one file each in a folder on disk (named by sequence, so a
-/// listing is the order they happened in): a restarted service delivers what was pending before.
-/// Bounded: beyond `capacity` pending deliveries new events are refused, counted and logged.
-final class WebhookOutbox: Sendable {
+/// Work that must survive a restart, one file each in a folder on disk (named by sequence, so a listing is
+/// the order it was queued in): webhook deliveries not yet acknowledged (`.webhook-outbox`), files not yet
+/// uploaded (`.upload-outbox`). A restarted service takes up what was pending before.
+/// Bounded: beyond `capacity` pending items new ones are refused, counted and logged.
+final class DurableQueue: Sendable {
     struct Pending: Sendable, Equatable {
         var sequence: UInt64
         var path: String
@@ -20,7 +21,11 @@ final class WebhookOutbox: Sendable {
     private let state: Mutex<(pending: [Pending], nextSequence: UInt64, refused: Int)>
     private let logger: Logger
 
-    init(directory: String, logger: Logger) throws {
+    /// What the queue holds, for log lines ("webhooks", "uploads").
+    let name: String
+
+    init(name: String, directory: String, logger: Logger) throws {
+        self.name = name
         self.directory = directory
         self.logger = logger
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -35,30 +40,31 @@ final class WebhookOutbox: Sendable {
         let next = max(stored, pending.last.map { $0.sequence &+ 1 } ?? 0)
         state = Mutex((pending, next, 0))
         (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        if !pending.isEmpty { logger.notice("webhooks: \(pending.count) delivery(ies) pending from before") }
+        if !pending.isEmpty { logger.notice("\(name): \(pending.count) item(s) pending from before") }
     }
 
-    /// Numbers, stores and queues the event `make` builds from its sequence and delivery id.
+    /// Numbers, stores and queues the item `make` builds from its sequence and a unique id; `label` names
+    /// it in log lines.
     @discardableResult
-    func enqueue(_ make: (_ sequence: UInt64, _ deliveryID: String) -> WebhookEvent) -> Bool {
+    func enqueue(_ make: (_ sequence: UInt64, _ id: String) -> (bytes: [UInt8], label: String)) -> Bool {
         let stored: Bool = state.withLock { state in
             guard state.pending.count < Self.capacity else {
                 state.refused += 1
                 if DropReporting.isReportWorthy(state.refused) {
-                    logger.error("webhooks: outbox full (\(Self.capacity) pending); \(state.refused) event(s) dropped so far")
+                    logger.error("\(name): queue full (\(Self.capacity) pending); \(state.refused) item(s) dropped so far")
                 }
                 return false
             }
             let sequence = state.nextSequence
             state.nextSequence &+= 1
             let id = Crypto.randomBytes(12).map { String(format: "%02x", $0) }.joined()
-            let event = make(sequence, id)
+            let item = make(sequence, id)
             let path = (directory as NSString).appendingPathComponent(String(format: "%020llu", sequence) + "-\(id).json")
-            // Written aside, then renamed: a listing never sees half an event.
+            // Written aside, then renamed: a listing never sees half an item.
             let temporary = path + ".partial"
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(event.encoded())),
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(item.bytes)),
                   rename(temporary, path) == 0 else {
-                logger.error("webhooks: \(event.type.rawValue) not stored in \(directory): \(String(cString: strerror(errno)))")
+                logger.error("\(name): \(item.label) not stored in \(directory): \(String(cString: strerror(errno)))")
                 return false
             }
             writeSequence(state.nextSequence)
@@ -76,7 +82,7 @@ final class WebhookOutbox: Sendable {
         FileManager.default.contents(atPath: pending.path).map { Array($0) }
     }
 
-    /// The receiver acknowledged it (2xx): gone from disk and from the queue.
+    /// Done (a webhook acknowledged, a file uploaded): gone from disk and from the queue.
     func delivered(_ pending: Pending) {
         state.withLock { state in
             state.pending.removeAll { $0 == pending }
