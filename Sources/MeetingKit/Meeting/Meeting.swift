@@ -356,6 +356,7 @@ public actor Meeting {
     /// that heard nothing meanwhile saw the bot's connection die): every goodbye (RTCP BYE, DTLS close_notify)
     /// goes out first, then all recordings finish side by side, then the sockets close together.
     private func leave() async {
+        let started = ContinuousClock.now
         let keys = connections.keys
         for key in keys {
             connections[key]?.perform { connection, now in connection.close(at: now) }
@@ -376,11 +377,13 @@ public actor Meeting {
                 observe(.recordingClosed(key, participant: recording.participant, path: recording.path, bytes: bytes))
             }
         }
+        let recordingsFinished = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for channel in channels {
                 group.addTask { await channel.close() }
             }
         }
         await sender?.close()
+        logger.info("left \(keys.count) connection(s) in \((ContinuousClock.now - started).milliseconds) ms (\(finishing.count) recording(s) finalized in \((recordingsFinished - started).milliseconds) ms)")
     }
 }

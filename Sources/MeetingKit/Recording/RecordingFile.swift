@@ -11,6 +11,8 @@ final class RecordingFile {
     let path: String
     private var descriptor: Int32 = -1
     private(set) var bytesWritten = 0
+    /// Whether something was written since the last `fsync` (finalizing ends with one; closing need not repeat it).
+    private var unsynced = false
 
     init(path: String) { self.path = path }
 
@@ -22,17 +24,19 @@ final class RecordingFile {
         }
         try writeFully(bytes, at: nil, to: descriptor)
         bytesWritten += bytes.count
+        unsynced = true
     }
 
     /// Nothing to do when nothing was ever written.
     func finalize(_ finalization: WebMFinalization) throws {
         guard descriptor >= 0 else { return }
         try Self.apply(finalization, to: descriptor)
+        unsynced = false
     }
 
     func close() {
         if descriptor >= 0 {
-            fsync(descriptor)
+            if unsynced { fsync(descriptor) }
             _ = Foundation.close(descriptor)
             descriptor = -1
         }

@@ -771,20 +771,20 @@ public final class PeerConnection {
     /// target can be an authenticated peer sending anything (Sources/FuzzTargets/ConnectedPeerTarget.swift).
     /// `package`: no command or library user can reach it. Returns false when it could not be sent.
     @discardableResult
-    package func sendUnformedRTP(_ plaintext: [UInt8]) -> Bool {
-        guard !isClosed, let srtpOutbound, let destination else { return false }
-        var packet = plaintext
-        guard (try? srtpOutbound.protectRTP(&packet)) != nil else { return false }
-        outputs.append(.transmit(packet, to: destination))
-        return true
-    }
+    package func sendUnformedRTP(_ plaintext: [UInt8]) -> Bool { sendUnformed(plaintext, asRTCP: false) }
 
     /// As `sendUnformedRTP`, for an RTCP compound.
     @discardableResult
-    package func sendUnformedRTCP(_ plaintext: [UInt8]) -> Bool {
+    package func sendUnformedRTCP(_ plaintext: [UInt8]) -> Bool { sendUnformed(plaintext, asRTCP: true) }
+
+    private func sendUnformed(_ plaintext: [UInt8], asRTCP: Bool) -> Bool {
         guard !isClosed, let srtpOutbound, let destination else { return false }
         var packet = plaintext
-        guard (try? srtpOutbound.protectRTCP(&packet)) != nil else { return false }
+        do {
+            if asRTCP { try srtpOutbound.protectRTCP(&packet) } else { try srtpOutbound.protectRTP(&packet) }
+        } catch {
+            return false
+        }
         outputs.append(.transmit(packet, to: destination))
         return true
     }
