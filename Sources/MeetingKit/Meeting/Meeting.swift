@@ -362,6 +362,7 @@ public actor Meeting {
             connections[key]?.perform { connection, now in connection.close(at: now) }
         }
         manifest.connectionsEnded(keys, reason: "the bot left")
+        manifest.hold()
         var finishing: [(key: ConnectionKey, recording: RecordingTask)] = []
         var channels: [PeerConnectionChannel] = []
         for key in keys {
@@ -377,6 +378,7 @@ public actor Meeting {
                 observe(.recordingClosed(key, participant: recording.participant, path: recording.path, bytes: bytes))
             }
         }
+        manifest.release()
         let recordingsFinished = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for channel in channels {

@@ -13,6 +13,10 @@ struct ManifestKeeper {
     /// Updates that could not be written since the last one that could (disk full): logged on the first and
     /// when writing works again, not on each of the updates in between.
     private var failedWrites = 0
+    /// While held (the bot leaving, every recording reporting at once), changes are written once on release
+    /// rather than once each: a hundred rewrites of a hundred connections would be most of the time it takes to leave.
+    private var held = false
+    private var changedWhileHeld = false
 
     init(room: String, bot: String, session: SessionFolder?, clock: SessionClock, logger: Logger) {
         manifest = Manifest(room: room, bot: bot, startedAt: ISOTime.string(clock.wall))
@@ -76,8 +80,22 @@ struct ManifestKeeper {
         write()
     }
 
+    mutating func hold() { held = true }
+
+    mutating func release() {
+        held = false
+        if changedWhileHeld {
+            changedWhileHeld = false
+            write()
+        }
+    }
+
     mutating func write() {
         guard let session else { return }
+        guard !held else {
+            changedWhileHeld = true
+            return
+        }
         do {
             try session.writeAtomically("manifest.json", manifest.encoded())
             if failedWrites > 0 {
