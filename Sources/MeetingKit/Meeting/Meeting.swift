@@ -332,12 +332,23 @@ public actor Meeting {
     }
 
     private func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics],
-                                   _ placement: ParticipantRecorder.Placement?) {
-        manifest.recordingReported(key, statistics, placement)
+                                   _ placement: ParticipantRecorder.Placement?) async {
+        let connection = await connectionStatistics(of: key)
+        manifest.recordingReported(key, statistics, placement, connection: connection)
+    }
+
+    /// The connection's counters, read on its event loop; nil once it is gone.
+    private func connectionStatistics(of key: ConnectionKey) async -> PeerConnectionStatistics? {
+        guard let channel = connections[key] else { return nil }
+        return try? await channel.withConnection { connection, _ in connection.statistics }
     }
 
     private func drop(_ key: ConnectionKey, reason: String = "the bot left") async {
-        manifest.connectionEnded(key, reason: reason)
+        let statistics = await connectionStatistics(of: key)
+        if let statistics, statistics.repair.packetsRequested > 0 || statistics.keyframeRequestsSent > 0 {
+            logger.info("\(key): loss repair: \(statistics.repair); PLI sent \(statistics.keyframeRequestsSent), FIR sent \(statistics.fullIntraRequestsSent)")
+        }
+        manifest.connectionEnded(key, reason: reason, statistics: statistics)
         room.connectionClosed(key)
         if let recording = recordings?.remove(key) {
             let bytes = await recording.finish()

@@ -29,7 +29,8 @@ struct ManifestKeeper {
         write()
     }
 
-    mutating func connectionEnded(_ key: ConnectionKey, reason: String) {
+    mutating func connectionEnded(_ key: ConnectionKey, reason: String, statistics: PeerConnectionStatistics?) {
+        if let statistics { manifest.update(connection: key.description, repair: Manifest.Repair(statistics)) }
         guard let index = manifest.connections.lastIndex(where: { $0.id == key.description && $0.endedAt == nil }) else {
             return
         }
@@ -39,8 +40,9 @@ struct ManifestKeeper {
     }
 
     mutating func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics],
-                                    _ placement: ParticipantRecorder.Placement?) {
+                                    _ placement: ParticipantRecorder.Placement?, connection: PeerConnectionStatistics?) {
         let clock = clock
+        if let connection { manifest.update(connection: key.description, repair: Manifest.Repair(connection)) }
         manifest.update(connection: key.description, statistics: statistics) { ISOTime.string(clock.wallTime(of: $0)) }
         if let placement {
             manifest.place(connection: key.description, timelineOffsetMilliseconds: placement.timelineOffsetMilliseconds,

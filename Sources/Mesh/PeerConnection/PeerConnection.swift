@@ -88,6 +88,8 @@ public struct PeerConnectionStatistics: Sendable {
     public var repair = LossRepairStatistics()
     public var firstMediaAt: Timestamp?
     public var connectedAt: Timestamp?
+
+    public init() {}
 }
 
 /// A WebRTC peer connection to one remote peer, sans-IO.
