@@ -239,9 +239,13 @@ public actor Meeting {
         -> @Sendable (TransportAddress) -> PeerConnectionConfiguration {
         let certificate = certificate
         let unixNanosecondsAtZero = clock.unixNanosecondsAtMonotonicZero
+        let lossRepair = configuration.lossRepair
         return { address in
-            .init(certificate: certificate, localAddress: address, cname: "engage-bot",
-                  sendsMedia: key.kind != .screen, unixNanosecondsAtZero: unixNanosecondsAtZero)
+            var configuration = PeerConnectionConfiguration(
+                certificate: certificate, localAddress: address, cname: "engage-bot",
+                sendsMedia: key.kind != .screen, unixNanosecondsAtZero: unixNanosecondsAtZero)
+            configuration.lossRepair = lossRepair
+            return configuration
         }
     }
 
