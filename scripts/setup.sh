@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 debian_packages=(
     pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev libwebm-dev zlib1g-dev
-    ffmpeg mkvtoolnix chromium chromium-driver iproute2 util-linux python3-pip
+    ffmpeg mkvtoolnix chromium chromium-driver iproute2 util-linux iptables python3-pip
 )
 missing=()
 for package in "${debian_packages[@]}"; do
