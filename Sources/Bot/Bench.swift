@@ -34,6 +34,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Log level of this process.")
     var logLevel = "warning"
 
+    @Flag(help: "Run every count twice, the recorder with loss repair and then with --no-loss-repair, and report the CPU ratio.")
+    var compareLossRepair = false
+
     func run() async throws {
         let logger = BotLogging.bootstrap(level: logLevel)
         let participantCounts = counts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -44,15 +47,19 @@ struct BenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var results: [BenchRun.Result] = []
         for count in participantCounts {
-            print("· N = \(count): starting")
-            let run = BenchRun(executable: executable, participants: count, seconds: seconds,
-                               folder: (output as NSString).appendingPathComponent("n-\(count)"),
-                               profileSeconds: count == profiled ? profileSeconds : 0)
-            let result = try await run.run(logger: logger)
-            results.append(result)
-            print("· N = \(count): \(result.summaryLine)")
+            for lossRepair in compareLossRepair ? [true, false] : [true] {
+                let variant = lossRepair ? "" : " without loss repair"
+                print("· N = \(count)\(variant): starting")
+                let run = BenchRun(executable: executable, participants: count, seconds: seconds,
+                                   folder: (output as NSString).appendingPathComponent("n-\(count)\(lossRepair ? "" : "-no-repair")"),
+                                   profileSeconds: count == profiled && lossRepair ? profileSeconds : 0, lossRepair: lossRepair)
+                let result = try await run.run(logger: logger)
+                results.append(result)
+                print("· N = \(count)\(variant): \(result.summaryLine)")
+            }
         }
-        let table = BenchRun.Result.table(results)
+        var table = BenchRun.Result.table(results)
+        if compareLossRepair { table += "\n" + BenchRun.Result.lossRepairRatios(results) }
         print(table)
         for result in results where !result.stages.isEmpty {
             print("\nCPU by stage at N = \(result.participants) (\(result.profileMethod)):")
@@ -88,6 +95,8 @@ struct BenchRun {
     let seconds: Double
     let folder: String
     let profileSeconds: Double
+    /// False: the recorder runs with `--no-loss-repair` (no NACK, no RTX), to see what repair costs.
+    var lossRepair = true
 
     struct Stage: Codable {
         var name: String
@@ -96,6 +105,7 @@ struct BenchRun {
 
     struct Result: Codable {
         var participants: Int
+        var lossRepair: Bool
         var connected: Int
         var windowSeconds: Double
         var recorderCPUSecondsWindow: Double
@@ -126,18 +136,32 @@ struct BenchRun {
                 + "peak RSS \(String(format: "%.0f", peakRSSMiB)) MiB"
         }
 
+        /// Per N measured both ways: the recorder's CPU per participant with loss repair over without.
+        static func lossRepairRatios(_ results: [Result]) -> String {
+            var lines: [String] = []
+            for with in results where with.lossRepair {
+                guard let without = results.first(where: { !$0.lossRepair && $0.participants == with.participants }),
+                      without.cpuPercentPerParticipant > 0 else { continue }
+                let perMinute = { (r: Result) in r.cpuPercentPerParticipant * 60 / 100 }
+                lines.append("N = \(with.participants): CPU per participant-minute \(String(format: "%.3f", perMinute(with))) s with loss "
+                    + "repair, \(String(format: "%.3f", perMinute(without))) s without: ratio "
+                    + String(format: "%.3f", with.cpuPercentPerParticipant / without.cpuPercentPerParticipant))
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+
         static func table(_ results: [Result]) -> String {
-            let header = ["N", "conn", "rec CPU s", "% core", "% core/part", "Δ% core/part", "µs/pkt", "packets", "lost",
+            let header = ["N", "repair", "conn", "rec CPU s", "% core", "% core/part", "Δ% core/part", "µs/pkt", "packets", "lost",
                           "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "crowd % core"]
             // Marginal costs against the smallest N take out what the recorder spends with nobody there
             // (its own tile, timers, the runtime's footprint).
-            let base = results.min { $0.participants < $1.participants }
             let rows = results.map { r in
+                let base = results.filter { $0.lossRepair == r.lossRepair }.min { $0.participants < $1.participants }
                 let extra = Double(r.participants - (base?.participants ?? 0))
                 let marginalCPU = extra > 0 ? (r.cpuPercentOfOneCore - (base?.cpuPercentOfOneCore ?? 0)) / extra : nil
                 let marginalRSS = extra > 0 ? (r.peakRSSMiB - (base?.peakRSSMiB ?? 0)) / extra : nil
                 return [
-                    "\(r.participants)", "\(r.connected)", String(format: "%.2f", r.recorderCPUSecondsWindow),
+                    "\(r.participants)", r.lossRepair ? "on" : "off", "\(r.connected)", String(format: "%.2f", r.recorderCPUSecondsWindow),
                     String(format: "%.1f", r.cpuPercentOfOneCore), String(format: "%.2f", r.cpuPercentPerParticipant),
                     marginalCPU.map { String(format: "%.2f", $0) } ?? "-",
                     String(format: "%.1f", r.microsecondsPerPacket), "\(r.packetsReceived)", "\(r.packetsLost)",
@@ -159,8 +183,9 @@ struct BenchRun {
             logger: logger)
         let url = "ws://127.0.0.1:\(server.port)/bench"
         let recorderLog = (folder as NSString).appendingPathComponent("recorder.log")
-        let recorder = try BenchProcess.spawn(executable, ["join", url, "--name", "recorder", "--output", folder],
-                                              log: recorderLog)
+        let recorder = try BenchProcess.spawn(
+            executable, ["join", url, "--name", "recorder", "--output", folder] + (lossRepair ? [] : ["--no-loss-repair"]),
+            log: recorderLog)
         try await Task.sleep(for: .milliseconds(1500))
         let settle = 10.0 + Double(participants) * 0.3
         let crowdSeconds = settle + seconds + profileSeconds + 15
@@ -200,7 +225,7 @@ struct BenchRun {
         let windowCPU = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
         let media = firstMedia(recorderLog)
         return Result(
-            participants: participants, connected: media.count, windowSeconds: window,
+            participants: participants, lossRepair: lossRepair, connected: media.count, windowSeconds: window,
             recorderCPUSecondsWindow: windowCPU, recorderUserSecondsWindow: cpu1.user - cpu0.user,
             recorderSystemSecondsWindow: cpu1.system - cpu0.system, recorderCPUSecondsTotal: total.user + total.system,
             cpuPercentOfOneCore: 100 * windowCPU / window, cpuPercentPerParticipant: 100 * windowCPU / window / Double(participants),
