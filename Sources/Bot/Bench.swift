@@ -34,7 +34,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Log level of this process.")
     var logLevel = "warning"
 
-    @Flag(help: "Run every count twice, the recorder with loss repair and then with --no-loss-repair, and report the CPU ratio.")
+    @Flag(help: "Run every count twice, the recorder with loss repair and with --no-loss-repair (which goes first alternates from count to count), and report the CPU ratio.")
     var compareLossRepair = false
 
     func run() async throws {
@@ -46,12 +46,16 @@ struct BenchCommand: AsyncParsableCommand {
         let profiled = profileAt ?? participantCounts.max() ?? 0
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var results: [BenchRun.Result] = []
-        for count in participantCounts {
-            for lossRepair in compareLossRepair ? [true, false] : [true] {
+        for (position, count) in participantCounts.enumerated() {
+            // Alternating which goes first keeps a drift of the machine's load from passing for a cost: give a
+            // count twice (--counts 25,25) to have it measured in both orders.
+            let variants = !compareLossRepair ? [true] : position.isMultiple(of: 2) ? [true, false] : [false, true]
+            for lossRepair in variants {
                 let variant = lossRepair ? "" : " without loss repair"
                 print("· N = \(count)\(variant): starting")
+                let name = compareLossRepair ? "n-\(count)-\(position)-repair-\(lossRepair ? "on" : "off")" : "n-\(count)"
                 let run = BenchRun(executable: executable, participants: count, seconds: seconds,
-                                   folder: (output as NSString).appendingPathComponent("n-\(count)\(lossRepair ? "" : "-no-repair")"),
+                                   folder: (output as NSString).appendingPathComponent(name),
                                    profileSeconds: count == profiled && lossRepair ? profileSeconds : 0, lossRepair: lossRepair)
                 let result = try await run.run(logger: logger)
                 results.append(result)
@@ -136,14 +140,17 @@ struct BenchRun {
                 + "peak RSS \(String(format: "%.0f", peakRSSMiB)) MiB"
         }
 
-        /// Per N measured both ways: the recorder's CPU per participant with loss repair over without.
+        /// Per pair of runs (one count measured both ways, one after the other): the recorder's CPU per
+        /// participant with loss repair over without.
         static func lossRepairRatios(_ results: [Result]) -> String {
             var lines: [String] = []
-            for with in results where with.lossRepair {
-                guard let without = results.first(where: { !$0.lossRepair && $0.participants == with.participants }),
-                      without.cpuPercentPerParticipant > 0 else { continue }
+            for start in stride(from: 0, to: results.count - 1, by: 2) {
+                let pair = results[start...(start + 1)]
+                guard let with = pair.first(where: \.lossRepair), let without = pair.first(where: { !$0.lossRepair }),
+                      with.participants == without.participants, without.cpuPercentPerParticipant > 0 else { continue }
                 let perMinute = { (r: Result) in r.cpuPercentPerParticipant * 60 / 100 }
-                lines.append("N = \(with.participants): CPU per participant-minute \(String(format: "%.3f", perMinute(with))) s with loss "
+                let order = pair.first?.lossRepair == true ? "repair first" : "repair second"
+                lines.append("N = \(with.participants) (\(order)): CPU per participant-minute \(String(format: "%.3f", perMinute(with))) s with loss "
                     + "repair, \(String(format: "%.3f", perMinute(without))) s without: ratio "
                     + String(format: "%.3f", with.cpuPercentPerParticipant / without.cpuPercentPerParticipant))
             }
