@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 debian_packages=(
     pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev libwebm-dev zlib1g-dev
-    ffmpeg mkvtoolnix chromium chromium-driver iproute2 util-linux python3-pip
+    ffmpeg mkvtoolnix chromium chromium-driver iproute2 util-linux iptables python3-pip
     # The Pion peer of the interop tests (Tools/pion), built offline in GOPATH mode from these.
     golang-go golang-github-pion-webrtc.v3-dev golang-github-pion-ice.v2-dev golang-github-pion-sdp-dev
     golang-github-gorilla-websocket-dev

@@ -34,6 +34,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Log level of this process.")
     var logLevel = "warning"
 
+    @Flag(help: "Run every count twice, the recorder with loss repair and with --no-loss-repair (which goes first alternates from count to count), and report the CPU ratio.")
+    var compareLossRepair = false
+
     func run() async throws {
         let logger = BotLogging.bootstrap(level: logLevel)
         let participantCounts = counts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -43,16 +46,24 @@ struct BenchCommand: AsyncParsableCommand {
         let profiled = profileAt ?? participantCounts.max() ?? 0
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var results: [BenchRun.Result] = []
-        for count in participantCounts {
-            print("· N = \(count): starting")
-            let run = BenchRun(executable: executable, participants: count, seconds: seconds,
-                               folder: (output as NSString).appendingPathComponent("n-\(count)"),
-                               profileSeconds: count == profiled ? profileSeconds : 0)
-            let result = try await run.run(logger: logger)
-            results.append(result)
-            print("· N = \(count): \(result.summaryLine)")
+        for (position, count) in participantCounts.enumerated() {
+            // Alternating which goes first keeps a drift of the machine's load from passing for a cost: give a
+            // count twice (--counts 25,25) to have it measured in both orders.
+            let variants = !compareLossRepair ? [true] : position.isMultiple(of: 2) ? [true, false] : [false, true]
+            for lossRepair in variants {
+                let variant = lossRepair ? "" : " without loss repair"
+                print("· N = \(count)\(variant): starting")
+                let name = compareLossRepair ? "n-\(count)-\(position)-repair-\(lossRepair ? "on" : "off")" : "n-\(count)"
+                let run = BenchRun(executable: executable, participants: count, seconds: seconds,
+                                   folder: (output as NSString).appendingPathComponent(name),
+                                   profileSeconds: count == profiled && lossRepair ? profileSeconds : 0, lossRepair: lossRepair)
+                let result = try await run.run(logger: logger)
+                results.append(result)
+                print("· N = \(count)\(variant): \(result.summaryLine)")
+            }
         }
-        let table = BenchRun.Result.table(results)
+        var table = BenchRun.Result.table(results)
+        if compareLossRepair { table += "\n" + BenchRun.Result.lossRepairRatios(results) }
         print(table)
         for result in results where !result.stages.isEmpty {
             print("\nCPU by stage at N = \(result.participants) (\(result.profileMethod)):")
@@ -88,6 +99,8 @@ struct BenchRun {
     let seconds: Double
     let folder: String
     let profileSeconds: Double
+    /// False: the recorder runs with `--no-loss-repair` (no NACK, no RTX), to see what repair costs.
+    var lossRepair = true
 
     struct Stage: Codable {
         var name: String
@@ -96,6 +109,7 @@ struct BenchRun {
 
     struct Result: Codable {
         var participants: Int
+        var lossRepair: Bool
         var connected: Int
         var windowSeconds: Double
         var recorderCPUSecondsWindow: Double
@@ -128,18 +142,36 @@ struct BenchRun {
                 + "peak RSS \(String(format: "%.0f", peakRSSMiB)) MiB"
         }
 
+        /// Per pair of runs (one count measured both ways, one after the other): the recorder's CPU per
+        /// participant with loss repair over without.
+        static func lossRepairRatios(_ results: [Result]) -> String {
+            var lines: [String] = []
+            for start in stride(from: 0, to: results.count - 1, by: 2) {
+                let pair = results[start...(start + 1)]
+                guard let with = pair.first(where: \.lossRepair), let without = pair.first(where: { !$0.lossRepair }),
+                      with.participants == without.participants, without.cpuPercentPerParticipant > 0 else { continue }
+                let perMinute = { (r: Result) in r.cpuPercentPerParticipant * 60 / 100 }
+                let order = pair.first?.lossRepair == true ? "repair first" : "repair second"
+                lines.append("N = \(with.participants) (\(order)): CPU per participant-minute \(String(format: "%.3f", perMinute(with))) s with loss "
+                    + "repair, \(String(format: "%.3f", perMinute(without))) s without: ratio "
+                    + String(format: "%.3f", with.cpuPercentPerParticipant / without.cpuPercentPerParticipant))
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+
         static func table(_ results: [Result]) -> String {
-            let header = ["N", "conn", "rec CPU s", "% core", "% core/part", "Δ% core/part", "µs/pkt", "packets", "lost",
-                          "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "leave ms", "crowd % core"]
+            let header = ["N", "repair", "conn", "rec CPU s", "% core", "% core/part", "Δ% core/part", "µs/pkt", "packets", "lost",
+                          "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "leave ms",
+                          "crowd % core"]
             // Marginal costs against the smallest N take out what the recorder spends with nobody there
             // (its own tile, timers, the runtime's footprint).
-            let base = results.min { $0.participants < $1.participants }
             let rows = results.map { r in
+                let base = results.filter { $0.lossRepair == r.lossRepair }.min { $0.participants < $1.participants }
                 let extra = Double(r.participants - (base?.participants ?? 0))
                 let marginalCPU = extra > 0 ? (r.cpuPercentOfOneCore - (base?.cpuPercentOfOneCore ?? 0)) / extra : nil
                 let marginalRSS = extra > 0 ? (r.peakRSSMiB - (base?.peakRSSMiB ?? 0)) / extra : nil
                 return [
-                    "\(r.participants)", "\(r.connected)", String(format: "%.2f", r.recorderCPUSecondsWindow),
+                    "\(r.participants)", r.lossRepair ? "on" : "off", "\(r.connected)", String(format: "%.2f", r.recorderCPUSecondsWindow),
                     String(format: "%.1f", r.cpuPercentOfOneCore), String(format: "%.2f", r.cpuPercentPerParticipant),
                     marginalCPU.map { String(format: "%.2f", $0) } ?? "-",
                     String(format: "%.1f", r.microsecondsPerPacket), "\(r.packetsReceived)", "\(r.packetsLost)",
@@ -161,8 +193,9 @@ struct BenchRun {
             logger: logger)
         let url = "ws://127.0.0.1:\(server.port)/bench"
         let recorderLog = (folder as NSString).appendingPathComponent("recorder.log")
-        let recorder = try BenchProcess.spawn(executable, ["join", url, "--name", "recorder", "--output", folder],
-                                              log: recorderLog)
+        let recorder = try BenchProcess.spawn(
+            executable, ["join", url, "--name", "recorder", "--output", folder] + (lossRepair ? [] : ["--no-loss-repair"]),
+            log: recorderLog)
         try await Task.sleep(for: .milliseconds(1500))
         let settle = 10.0 + Double(participants) * 0.3
         let crowdSeconds = settle + seconds + profileSeconds + 15
@@ -204,7 +237,7 @@ struct BenchRun {
         let windowCPU = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
         let media = firstMedia(recorderLog)
         return Result(
-            participants: participants, connected: media.count, windowSeconds: window,
+            participants: participants, lossRepair: lossRepair, connected: media.count, windowSeconds: window,
             recorderCPUSecondsWindow: windowCPU, recorderUserSecondsWindow: cpu1.user - cpu0.user,
             recorderSystemSecondsWindow: cpu1.system - cpu0.system, recorderCPUSecondsTotal: total.user + total.system,
             cpuPercentOfOneCore: 100 * windowCPU / window, cpuPercentPerParticipant: 100 * windowCPU / window / Double(participants),

@@ -48,6 +48,10 @@ struct Join: AsyncParsableCommand {
     @Option(help: "Leave after this many seconds (default: stay until interrupted).")
     var seconds: Double?
 
+    @Flag(help: ArgumentHelp("Do not negotiate NACK and RTX: lost packets then cost the picture until the next keyframe.",
+                             discussion: "For measuring what loss repair is worth; keyframe requests (PLI, FIR) stay."))
+    var noLossRepair = false
+
 
     func run() async throws {
         let logger = BotLogging.bootstrap(level: room.logLevel)
@@ -76,10 +80,10 @@ struct Join: AsyncParsableCommand {
             }
         }
         let group = MultiThreadedEventLoopGroup.singleton
-        let meeting = try Meeting(
-            configuration: .init(roomURL: roomURL, name: room.name, outputRoot: output, interface: room.interface, say: say,
-                                 news: newsSettings, schedules: schedules),
-            group: group, logger: logger)
+        var configuration = Meeting.Configuration(roomURL: roomURL, name: room.name, outputRoot: output,
+                                                  interface: room.interface, say: say, news: newsSettings, schedules: schedules)
+        configuration.lossRepair = !noLossRepair
+        let meeting = try Meeting(configuration: configuration, group: group, logger: logger)
         var sources: [AsyncStream<String>] = []
         var closeSocket: (@Sendable () async -> Void)?
         if stdinChat { sources.append(ControlInterface.standardInputLines()) }

@@ -34,6 +34,38 @@ public struct Manifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// Loss repair on one connection as the bot saw it, counted from the connection's start: how much the
+    /// network lost on the way in and how much of that came back before the recording had to give up on it.
+    public struct Repair: Codable, Sendable, Equatable {
+        /// RTCP generic NACKs (RFC 4585) we sent, and the sequence numbers they asked for (repeats included).
+        public var nacksSent: Int
+        public var packetsRequested: Int
+        /// Packets we had asked for that then arrived (as RTX or as a plain resend).
+        public var packetsRecovered: Int
+        /// Packets we stopped asking for: asked too often, missing too long, or beyond the log's bound.
+        public var packetsGivenUp: Int
+        /// RTX packets (RFC 4588) that carried media.
+        public var retransmissionsReceived: Int
+        /// Keyframe requests we sent: PLI, and FIR when a PLI went unanswered.
+        public var pictureLossIndicationsSent: Int
+        public var fullIntraRequestsSent: Int
+        /// The other way: sequence numbers the peer asked of our own tile, and how many we sent again.
+        public var packetsAskedOfUs: Int
+        public var retransmissionsSent: Int
+
+        public init(_ statistics: PeerConnectionStatistics) {
+            nacksSent = statistics.repair.nacksSent
+            packetsRequested = statistics.repair.packetsRequested
+            packetsRecovered = statistics.repair.packetsRepaired
+            packetsGivenUp = statistics.repair.packetsAbandoned
+            retransmissionsReceived = statistics.repair.retransmissionsReceived
+            pictureLossIndicationsSent = statistics.keyframeRequestsSent
+            fullIntraRequestsSent = statistics.fullIntraRequestsSent
+            packetsAskedOfUs = statistics.repair.packetsAskedOfUs
+            retransmissionsSent = statistics.repair.retransmissionsSent
+        }
+    }
+
     public struct Connection: Codable, Sendable, Equatable {
         public var id: String
         public var participant: String
@@ -53,6 +85,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         /// the file was left. Absent when the recording ran to the end.
         public var recordingStopped: String?
         public var tracks: [Track]
+        /// Absent until the connection's counters were first read (with the recorder's first report).
+        public var repair: Repair?
 
         public init(id: String, participant: String, kind: String, role: String, startedAt: String, files: [String]) {
             self.id = id
@@ -89,6 +123,12 @@ public struct Manifest: Codable, Sendable, Equatable {
         guard let index = connections.firstIndex(where: { $0.id == id }) else { return }
         connections[index].timelineOffsetMilliseconds = timelineOffsetMilliseconds
         connections[index].fileStartedAt = fileStartedAt
+    }
+
+    /// Replaces the repair counters of the newest connection with this id (ids repeat when a peer reconnects).
+    public mutating func update(connection id: String, repair: Repair) {
+        guard let index = connections.lastIndex(where: { $0.id == id }) else { return }
+        connections[index].repair = repair
     }
 
     /// Folds a recorder's per-track statistics into the connection's track list.

@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera-fps", type=int, default=15)
     p.add_argument("--sample-every", type=float, default=0.0, metavar="S",
                    help="also sample every browser's stats every S seconds into result.json (default off)")
+    p.add_argument("--udp-loss", metavar="ADDRESS=SHARE",
+                   help="inside the namespace, drop SHARE (0..1, at random) of the UDP datagrams addressed to "
+                        "ADDRESS, e.g. 127.0.0.2=0.05 with the bot on --interface 127.0.0.2: loss on the way to the "
+                        "bot only (iptables statistic match); counts in result.json under harness.udpLoss")
     p.add_argument("--no-netns", action="store_true",
                    help="do not re-run inside a loopback-only network namespace")
     p.add_argument("--self-check", action="store_true",
@@ -175,6 +179,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             parser.error(f"--{action.what} names {action.who!r}, who is not a participant")
     if not args.participants and not args.bot_command:
         parser.error("nothing to run: give --participant and/or --bot-command")
+    args.loss = None
+    if args.udp_loss:
+        address, _, share = args.udp_loss.partition("=")
+        try:
+            socket.inet_aton(address)
+            args.loss = (address, float(share))
+        except (OSError, ValueError):
+            parser.error(f"--udp-loss wants ADDRESS=SHARE, got {args.udp_loss!r}")
+        if not 0 <= args.loss[1] < 1 or not address.startswith("127."):
+            parser.error("--udp-loss wants a loopback address and a share from 0 (count only) to below 1")
+        if args.no_netns:
+            parser.error("--udp-loss changes the namespace's packet filter: it needs the namespace (no --no-netns)")
     return args
 
 
@@ -500,6 +516,40 @@ class AiortcPeer:
         return data
 
 
+IPTABLES = shutil.which("iptables") or "/usr/sbin/iptables"
+
+
+def install_udp_loss(address: str, share: float) -> None:
+    """Two rules in this namespace's INPUT chain: one that only counts the UDP datagrams to `address`, then one
+    that drops `share` of them at random. Only ever called inside the loopback-only namespace, which takes the
+    rules with it when it goes."""
+    if not is_loopback_only() or os.environ.get("ENGAGE_IN_NETNS") != "1":
+        raise RuntimeError("--udp-loss refused: not inside the loopback-only namespace of in-netns.sh")
+    for rule in (["-p", "udp", "-d", address],
+                 ["-p", "udp", "-d", address, "-m", "statistic", "--mode", "random",
+                  "--probability", f"{share:.6f}", "-j", "DROP"]):
+        done = subprocess.run([IPTABLES, "-w", "-A", "INPUT", *rule], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"iptables {' '.join(rule)} failed ({done.returncode}): {done.stderr.strip()}")
+
+
+def udp_loss_counts(address: str) -> dict:
+    """What the two rules counted: datagrams addressed to `address`, and how many of them were dropped."""
+    listing = subprocess.run([IPTABLES, "-w", "-L", "INPUT", "-v", "-x", "-n"], capture_output=True, text=True)
+    counts = {"datagrams": None, "dropped": None}
+    for line in listing.stdout.splitlines():
+        fields = line.split()
+        if len(fields) < 8 or not fields[0].isdigit() or address not in fields:
+            continue
+        if "DROP" in fields:
+            counts["dropped"] = int(fields[0])
+        else:
+            counts["datagrams"] = int(fields[0])
+    if counts["datagrams"]:
+        counts["droppedShare"] = round((counts["dropped"] or 0) / counts["datagrams"], 4)
+    return counts
+
+
 # ---------------------------------------------------------------- the meeting
 
 class Meeting:
@@ -745,6 +795,8 @@ def run(args: argparse.Namespace) -> int:
 
     harness_error = None
     try:
+        if args.loss:
+            install_udp_loss(*args.loss)
         meeting.setup()
         meeting.run()
         result["participants"] = meeting.collect()
@@ -774,6 +826,8 @@ def run(args: argparse.Namespace) -> int:
         "camera": {"size": args.camera_size, "fps": args.camera_fps,
                    "file": str(args.camera) if args.camera else None},
         "netns_loopback_only": is_loopback_only(),
+        "udpLoss": ({"address": args.loss[0], "share": args.loss[1], **udp_loss_counts(args.loss[0])}
+                    if args.loss else None),
         "t0": meeting.t0_wall.isoformat() if meeting.t0_wall else None,
         "timeline": meeting.timeline,
     }

@@ -70,6 +70,16 @@ def test_participant_specs():
     assert (a.who, a.at, a.text) == ("bob", 8.5, "hi: there")
 
 
+def test_udp_loss_spec():
+    sys.path.insert(0, str(HERE))
+    import run_meeting as rm
+    assert rm.parse_args(["--participant", "alice", "--udp-loss", "127.0.0.2=0.05"]).loss == ("127.0.0.2", 0.05)
+    for bad in (["--udp-loss", "127.0.0.2"], ["--udp-loss", "10.0.0.1=0.05"], ["--udp-loss", "127.0.0.2=1.5"],
+                ["--udp-loss", "127.0.0.2=0.05", "--no-netns"]):
+        with pytest.raises(SystemExit):
+            rm.parse_args(["--participant", "alice", *bad])
+
+
 def test_selfcheck_rejects_an_empty_result():
     result = {"participants": {"alice": {}, "bob": {}}}
     assert not selfcheck.check_two_browsers(result, "alice", "bob")["ok"]

@@ -239,9 +239,13 @@ public actor Meeting {
         -> @Sendable (TransportAddress) -> PeerConnectionConfiguration {
         let certificate = certificate
         let unixNanosecondsAtZero = clock.unixNanosecondsAtMonotonicZero
+        let lossRepair = configuration.lossRepair
         return { address in
-            .init(certificate: certificate, localAddress: address, cname: "engage-bot",
-                  sendsMedia: key.kind != .screen, unixNanosecondsAtZero: unixNanosecondsAtZero)
+            var configuration = PeerConnectionConfiguration(
+                certificate: certificate, localAddress: address, cname: "engage-bot",
+                sendsMedia: key.kind != .screen, unixNanosecondsAtZero: unixNanosecondsAtZero)
+            configuration.lossRepair = lossRepair
+            return configuration
         }
     }
 
@@ -334,8 +338,15 @@ public actor Meeting {
     }
 
     private func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics],
-                                   _ placement: ParticipantRecorder.Placement?) {
-        manifest.recordingReported(key, statistics, placement)
+                                   _ placement: ParticipantRecorder.Placement?) async {
+        let connection = await connectionStatistics(of: key)
+        manifest.recordingReported(key, statistics, placement, connection: connection)
+    }
+
+    /// The connection's counters, read on its event loop; nil once it is gone.
+    private func connectionStatistics(of key: ConnectionKey) async -> PeerConnectionStatistics? {
+        guard let channel = connections[key] else { return nil }
+        return try? await channel.withConnection { connection, _ in connection.statistics }
     }
 
     private func recordingStopped(_ key: ConnectionKey, reason: String) {
@@ -343,7 +354,11 @@ public actor Meeting {
     }
 
     private func drop(_ key: ConnectionKey, reason: String = "the bot left") async {
-        manifest.connectionEnded(key, reason: reason)
+        let statistics = await connectionStatistics(of: key)
+        if let statistics, statistics.repair.packetsRequested > 0 || statistics.keyframeRequestsSent > 0 {
+            logger.info("\(key): loss repair: \(statistics.repair); PLI sent \(statistics.keyframeRequestsSent), FIR sent \(statistics.fullIntraRequestsSent)")
+        }
+        manifest.connectionEnded(key, reason: reason, statistics: statistics)
         room.connectionClosed(key)
         if let recording = recordings?.remove(key) {
             let bytes = await recording.finish()
@@ -358,10 +373,19 @@ public actor Meeting {
     private func leave() async {
         let started = ContinuousClock.now
         let keys = connections.keys
+        // Each connection's last counters for the manifest, read on its own event loop, all at once.
+        var statistics: [ConnectionKey: PeerConnectionStatistics] = [:]
+        await withTaskGroup(of: (ConnectionKey, PeerConnectionStatistics?).self) { group in
+            for key in keys {
+                guard let channel = connections[key] else { continue }
+                group.addTask { (key, try? await channel.withConnection { connection, _ in connection.statistics }) }
+            }
+            for await (key, counters) in group { statistics[key] = counters }
+        }
         for key in keys {
             connections[key]?.perform { connection, now in connection.close(at: now) }
         }
-        manifest.connectionsEnded(keys, reason: "the bot left")
+        manifest.connectionsEnded(keys, reason: "the bot left", statistics: statistics)
         manifest.hold()
         var finishing: [(key: ConnectionKey, recording: RecordingTask)] = []
         var channels: [PeerConnectionChannel] = []

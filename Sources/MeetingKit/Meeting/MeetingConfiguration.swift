@@ -37,6 +37,9 @@ extension Meeting {
         /// How many failed first connections to the room server end the meeting as unreachable; nil: keep
         /// trying (a bot started by hand waits for its room).
         public var joinAttempts: Int?
+        /// Negotiate NACK and RTX on every connection (`PeerConnectionConfiguration.lossRepair`); off only to
+        /// measure what loss repair is worth (`join --no-loss-repair`).
+        public var lossRepair = true
 
         public init(roomURL: RoomURL, name: String, outputRoot: String, interface: String, say: [String] = [],
                     news: NewsSettings? = nil, records: Bool = true, schedules: [AnnouncementSchedule] = []) {

@@ -39,15 +39,20 @@ struct ManifestKeeper {
         write()
     }
 
-    mutating func connectionEnded(_ key: ConnectionKey, reason: String) {
-        connectionsEnded([key], reason: reason)
+    mutating func connectionEnded(_ key: ConnectionKey, reason: String, statistics: PeerConnectionStatistics?) {
+        connectionsEnded([key], reason: reason, statistics: statistics.map { [key: $0] } ?? [:])
     }
 
-    /// Several at once (the bot leaving) with one rewrite of the file.
-    mutating func connectionsEnded(_ keys: [ConnectionKey], reason: String) {
+    /// Several at once (the bot leaving) with one rewrite of the file; each with its connection's last counters.
+    mutating func connectionsEnded(_ keys: [ConnectionKey], reason: String,
+                                   statistics: [ConnectionKey: PeerConnectionStatistics]) {
         let now = ISOTime.string(Date())
         var changed = false
         for key in keys {
+            if let counters = statistics[key] {
+                manifest.update(connection: key.description, repair: Manifest.Repair(counters))
+                changed = true
+            }
             guard let index = manifest.connections.lastIndex(where: { $0.id == key.description && $0.endedAt == nil }) else {
                 continue
             }
@@ -59,8 +64,9 @@ struct ManifestKeeper {
     }
 
     mutating func recordingReported(_ key: ConnectionKey, _ statistics: [ParticipantRecorder.TrackStatistics],
-                                    _ placement: ParticipantRecorder.Placement?) {
+                                    _ placement: ParticipantRecorder.Placement?, connection: PeerConnectionStatistics?) {
         let clock = clock
+        if let connection { manifest.update(connection: key.description, repair: Manifest.Repair(connection)) }
         manifest.update(connection: key.description, statistics: statistics) { ISOTime.string(clock.wallTime(of: $0)) }
         if let placement {
             manifest.place(connection: key.description, timelineOffsetMilliseconds: placement.timelineOffsetMilliseconds,

@@ -55,6 +55,8 @@ public struct PeerConnectionConfiguration: Sendable {
     /// Tests on virtual time: SSRCs and first sequence numbers from this seed, so RTCP timing repeats.
     /// Nil (always, outside tests): from the system's random source.
     public var identifierSeed: UInt64?
+    /// Negotiate generic NACK and RTX (`CodecPolicy.lossRepair`); off only to measure what repair is worth.
+    public var lossRepair = true
 
     public init(certificate: DTLSCertificate, localAddress: TransportAddress, cname: String,
                 advertisedBitrate: UInt64 = 10_000_000, disconnectedAfter: Duration = .seconds(10),
@@ -88,6 +90,8 @@ public struct PeerConnectionStatistics: Sendable {
     public var repair = LossRepairStatistics()
     public var firstMediaAt: Timestamp?
     public var connectedAt: Timestamp?
+
+    public init() {}
 }
 
 /// A WebRTC peer connection to one remote peer, sans-IO.
@@ -156,7 +160,7 @@ public final class PeerConnection {
         var ice = ICEAgent(role: .controlled, localAddresses: [configuration.localAddress],
                            configuration: iceConfiguration)
         let (local, audio, video) = PeerConnection.localParameters(configuration, ice: ice)
-        let negotiated = try makeAnswer(to: offer, local: local)
+        let negotiated = try makeAnswer(to: offer, local: local, policy: CodecPolicy(lossRepair: configuration.lossRepair))
         let remote = negotiated.remote
         guard let fingerprint = DTLSFingerprint(sdpValue: remote.fingerprint) else {
             throw ParseError("the offer's fingerprint '\(remote.fingerprint.logSafe)' is not one we can check")
@@ -187,7 +191,7 @@ public final class PeerConnection {
         let ice = ICEAgent(role: .controlling, localAddresses: [configuration.localAddress],
                            configuration: iceConfiguration)
         let (local, audio, video) = PeerConnection.localParameters(configuration, ice: ice)
-        let offer = makeOffer(local: local)
+        let offer = makeOffer(local: local, options: OfferOptions(lossRepair: configuration.lossRepair))
         self.outgoingAudio = audio
         self.outgoingVideo = video
         self.role = .offerer

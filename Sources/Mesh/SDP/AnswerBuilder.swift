@@ -144,7 +144,8 @@ private func decide(
             return .rejected("no recordable codec offered (Opus for audio, VP8 or VP9 for video)")
         }
         guard media.rtcpMux else { throw NegotiationError.rtcpMuxRequired(mid: mid) }
-        return .rtp(MediaReading.negotiatedCodec(map, codec, in: media), offer.direction(for: media))
+        let negotiated = MediaReading.negotiatedCodec(map, codec, in: media)
+        return .rtp(policy.lossRepair ? negotiated : negotiated.withoutRetransmission, offer.direction(for: media))
     case .other(let name):
         return .rejected("unknown media kind '\(name)'")
     }

@@ -6,9 +6,13 @@
 public struct CodecPolicy: Sendable, Hashable {
     /// Take VP9 whenever it is offered; otherwise the offerer's first of VP8/VP9 wins.
     public var preferVP9: Bool
+    /// Accept generic NACK (RFC 4585) and RTX (RFC 4588). Off only to measure what loss repair is worth: the
+    /// sender then never resends, and every lost packet costs the picture until the next keyframe.
+    public var lossRepair: Bool
 
-    public init(preferVP9: Bool = false) {
+    public init(preferVP9: Bool = false, lossRepair: Bool = true) {
         self.preferVP9 = preferVP9
+        self.lossRepair = lossRepair
     }
 
     public static let `default` = CodecPolicy()
@@ -68,6 +72,14 @@ public struct NegotiatedCodec: Sendable, Hashable {
     public var rtxPayloadType: UInt8?
     /// Supported feedback for this payload type, with `payloadType` set to it.
     public var feedback: [RTCPFeedback]
+
+    /// The same codec without retransmission: no RTX, no generic NACK (keyframe requests stay).
+    var withoutRetransmission: NegotiatedCodec {
+        var codec = self
+        codec.rtxPayloadType = nil
+        codec.feedback.removeAll { $0.type == "nack" && $0.parameter == nil }
+        return codec
+    }
 
     public init(
         codec: RecordableCodec, payloadType: UInt8, clockRate: UInt32, channels: Int? = nil,

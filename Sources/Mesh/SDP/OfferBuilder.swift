@@ -2,9 +2,12 @@
 public struct OfferOptions: Sendable, Hashable {
     /// Offer RED (RFC 2198, payload type 63) for Opus; off because the recorder depacketizes plain Opus.
     public var audioRED: Bool
+    /// Offer generic NACK and RTX for video (see `CodecPolicy.lossRepair`).
+    public var lossRepair: Bool
 
-    public init(audioRED: Bool = false) {
+    public init(audioRED: Bool = false, lossRepair: Bool = true) {
         self.audioRED = audioRED
+        self.lossRepair = lossRepair
     }
 }
 
@@ -78,16 +81,16 @@ public func makeOffer(local: LocalTransportParameters, options: OfferOptions = O
         (.vp8, OfferLayout.vp8, OfferLayout.vp8RTX, []),
         (.vp9, OfferLayout.vp9, OfferLayout.vp9RTX, [FormatParameter("profile-id", "0")]),
     ]
-    var video = section(.video, mid: "1", formats: videoCodecs.flatMap { [String($0.1), String($0.2)] })
+    let videoFormats = videoCodecs.flatMap { options.lossRepair ? [String($0.1), String($0.2)] : [String($0.1)] }
+    var video = section(.video, mid: "1", formats: videoFormats)
     appendDirectionAndTrack(&video, local.videoTrack, extensions: OfferLayout.videoExtensions)
     for (codec, pt, rtx, parameters) in videoCodecs {
-        video.appendCodec(
-            NegotiatedCodec(
-                codec: codec, payloadType: pt, clockRate: 90000, parameters: parameters, rtxPayloadType: rtx,
-                feedback: OfferLayout.videoFeedback.map { RTCPFeedback(payloadType: pt, type: $0.0, parameter: $0.1) }),
-            encodingName: codec.encodingName)
+        let offered = NegotiatedCodec(
+            codec: codec, payloadType: pt, clockRate: 90000, parameters: parameters, rtxPayloadType: rtx,
+            feedback: OfferLayout.videoFeedback.map { RTCPFeedback(payloadType: pt, type: $0.0, parameter: $0.1) })
+        video.appendCodec(options.lossRepair ? offered : offered.withoutRetransmission, encodingName: codec.encodingName)
     }
-    if let track = local.videoTrack { video.appendSendTrack(track, local: local, withRTX: true) }
+    if let track = local.videoTrack { video.appendSendTrack(track, local: local, withRTX: options.lossRepair) }
     offer.media.append(video)
 
     var data = section(.application, mid: "2", formats: ["webrtc-datachannel"], proto: "UDP/DTLS/SCTP")

@@ -18,6 +18,17 @@ struct MediaProbe {
 
     func stream(_ kind: String) -> Stream? { streams.first { $0.kind == kind } }
 
+    /// How many video frames ffprobe decodes from the file's first video stream.
+    static func decodedVideoFrames(_ file: URL) throws -> Int {
+        let count = try Processes.run("/usr/bin/ffprobe", [
+            "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames",
+            "-of", "csv=p=0", file.path])
+        guard count.status == 0, let frames = Int(count.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestFailure("ffprobe could not count the frames of \(file.path): \(count.standardOutput) \(count.standardError)")
+        }
+        return frames
+    }
+
     static func probe(_ file: URL) throws -> MediaProbe {
         // `-enc_time_base -1`: frames pass through on the file's own time base. By default ffmpeg 5.1 puts them
         // on a 1/r_frame_rate grid (1/15 s for a 15 fps camera) and notes every pair of jittered frames that

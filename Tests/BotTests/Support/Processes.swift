@@ -15,9 +15,14 @@ enum Processes {
         return url
     }()
 
-    /// The `engage-bot` built by `swift build` (the README's test command builds it first).
+    /// The `engage-bot` built by `swift build` (the README's test command builds it first): the one beside the
+    /// test binary, so a build with its own `--scratch-path` tests its own bot, else one under `.build`.
     static var botExecutable: URL {
         get throws {
+            if let beside = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("engage-bot"),
+               FileManager.default.isExecutableFile(atPath: beside.path) {
+                return beside
+            }
             for configuration in ["debug", "release"] {
                 let candidate = packageRoot.appendingPathComponent(".build/\(configuration)/engage-bot")
                 if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
