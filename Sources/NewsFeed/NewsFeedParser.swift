@@ -342,6 +342,9 @@ enum FeedDate {
     static func parse(_ text: String) -> Date? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count < 64 else { return nil }
+        // Both formats are ASCII. Foundation's DateFormatter traps on some other text (a combining mark inside a
+        // month name: "03\u{05BB}ec", found by the `news` fuzz target), so nothing else reaches it.
+        guard trimmed.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
         let iso = ISO8601DateFormatter()
         if let date = iso.date(from: trimmed) { return date }
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

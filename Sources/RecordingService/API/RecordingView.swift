@@ -15,6 +15,10 @@ public struct RecordingView: Encodable, Sendable {
         public var durationSeconds: Double?
         public var packetsReceived: Int
         public var packetsLost: Int
+        /// Lost on the way and recovered by a retransmission (NACK/RTX).
+        public var packetsRepaired: Int
+        /// PLI and FIR the bot sent on this connection.
+        public var keyframeRequests: Int
         public var framesWritten: Int
 
         enum CodingKeys: String, CodingKey {
@@ -22,6 +26,8 @@ public struct RecordingView: Encodable, Sendable {
             case durationSeconds = "duration_seconds"
             case packetsReceived = "packets_received"
             case packetsLost = "packets_lost"
+            case packetsRepaired = "packets_repaired"
+            case keyframeRequests = "keyframe_requests"
             case framesWritten = "frames_written"
         }
     }
@@ -40,6 +46,8 @@ public struct RecordingView: Encodable, Sendable {
     public var files: [File]
     public var packetsReceived: Int
     public var packetsLost: Int
+    public var packetsRepaired: Int
+    public var keyframeRequests: Int
     public var bytesWritten: Int
 
     enum CodingKeys: String, CodingKey {
@@ -51,6 +59,8 @@ public struct RecordingView: Encodable, Sendable {
         case sessionPath = "session_path"
         case packetsReceived = "packets_received"
         case packetsLost = "packets_lost"
+        case packetsRepaired = "packets_repaired"
+        case keyframeRequests = "keyframe_requests"
         case bytesWritten = "bytes_written"
     }
 
@@ -68,6 +78,9 @@ public struct RecordingView: Encodable, Sendable {
                     durationSeconds: duration(of: connection.tracks),
                     packetsReceived: connection.tracks.reduce(0) { $0 + $1.packetsReceived },
                     packetsLost: connection.tracks.reduce(0) { $0 + $1.packetsLost },
+                    packetsRepaired: connection.repair?.packetsRecovered ?? 0,
+                    keyframeRequests: (connection.repair?.pictureLossIndicationsSent ?? 0)
+                        + (connection.repair?.fullIntraRequestsSent ?? 0),
                     framesWritten: connection.tracks.reduce(0) { $0 + $1.framesWritten }))
             }
         }

@@ -19,13 +19,40 @@ public final class ServiceMetrics: Sendable {
     private let packetsReceived: CoreMetrics.Counter
     private let packetsLost: CoreMetrics.Counter
     private let bytesWritten: CoreMetrics.Counter
+    private let packetsRepaired: CoreMetrics.Counter
+    private let keyframeRequests: CoreMetrics.Counter
     private let webhookAttempts: CoreMetrics.Counter
     private let webhookFailures: CoreMetrics.Counter
     private let uploadAttempts: CoreMetrics.Counter
     private let uploadFailures: CoreMetrics.Counter
     private let bytesUploaded: CoreMetrics.Counter
     /// Per recording, the totals already counted: counters grow by what is new since the last refresh.
-    private let counted = Mutex<[String: (received: Int, lost: Int, bytes: Int)]>([:])
+    private let counted = Mutex<[String: Totals]>([:])
+
+    /// The figures of one recording that only grow, as counters take them.
+    private struct Totals {
+        var received = 0, lost = 0, repaired = 0, keyframeRequests = 0, bytes = 0
+
+        init() {}
+
+        init(_ view: RecordingView) {
+            received = view.packetsReceived
+            lost = view.packetsLost
+            repaired = view.packetsRepaired
+            keyframeRequests = view.keyframeRequests
+            bytes = view.bytesWritten
+        }
+
+        /// What `newer` adds to `self`, never negative; and the larger of the two for next time.
+        func growth(to newer: Totals) -> (added: Totals, kept: Totals) {
+            var added = Totals(), kept = Totals()
+            for field in [\Totals.received, \.lost, \.repaired, \.keyframeRequests, \.bytes] {
+                added[keyPath: field] = max(newer[keyPath: field] - self[keyPath: field], 0)
+                kept[keyPath: field] = max(newer[keyPath: field], self[keyPath: field])
+            }
+            return (added, kept)
+        }
+    }
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -42,6 +69,8 @@ public final class ServiceMetrics: Sendable {
         packetsReceived = CoreMetrics.Counter(label: "engagebot_packets_received_total", factory: factory)
         packetsLost = CoreMetrics.Counter(label: "engagebot_packets_lost_total", factory: factory)
         bytesWritten = CoreMetrics.Counter(label: "engagebot_bytes_written_total", factory: factory)
+        packetsRepaired = CoreMetrics.Counter(label: "engagebot_packets_repaired_total", factory: factory)
+        keyframeRequests = CoreMetrics.Counter(label: "engagebot_keyframe_requests_total", factory: factory)
         webhookAttempts = CoreMetrics.Counter(label: "engagebot_webhook_attempts_total", factory: factory)
         webhookFailures = CoreMetrics.Counter(label: "engagebot_webhook_failures_total", factory: factory)
         uploadAttempts = CoreMetrics.Counter(label: "engagebot_upload_attempts_total", factory: factory)
@@ -71,14 +100,13 @@ public final class ServiceMetrics: Sendable {
         participantsActive.record(active.reduce(0) { $0 + $1.participants.count })
         admissionOpen.record(admitting ? 1 : 0)
         let growth = counted.withLock { counted in
-            var growth = (received: 0, lost: 0, bytes: 0)
+            var growth = Totals()
             for view in views {
-                let before = counted[view.id] ?? (0, 0, 0)
-                growth.received += max(view.packetsReceived - before.received, 0)
-                growth.lost += max(view.packetsLost - before.lost, 0)
-                growth.bytes += max(view.bytesWritten - before.bytes, 0)
-                counted[view.id] = (max(view.packetsReceived, before.received), max(view.packetsLost, before.lost),
-                                    max(view.bytesWritten, before.bytes))
+                let (added, kept) = (counted[view.id] ?? Totals()).growth(to: Totals(view))
+                for field in [\Totals.received, \.lost, \.repaired, \.keyframeRequests, \.bytes] {
+                    growth[keyPath: field] += added[keyPath: field]
+                }
+                counted[view.id] = kept
             }
             let present = Set(views.map(\.id))
             counted = counted.filter { present.contains($0.key) }
@@ -86,6 +114,8 @@ public final class ServiceMetrics: Sendable {
         }
         packetsReceived.increment(by: growth.received)
         packetsLost.increment(by: growth.lost)
+        packetsRepaired.increment(by: growth.repaired)
+        keyframeRequests.increment(by: growth.keyframeRequests)
         bytesWritten.increment(by: growth.bytes)
     }
 

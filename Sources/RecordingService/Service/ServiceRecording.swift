@@ -108,6 +108,8 @@ final class ServiceRecording: Sendable {
             participants: Array(Set(present)).sorted(), files: files,
             packetsReceived: files.reduce(0) { $0 + $1.packetsReceived },
             packetsLost: files.reduce(0) { $0 + $1.packetsLost },
+            packetsRepaired: files.reduce(0) { $0 + $1.packetsRepaired },
+            keyframeRequests: files.reduce(0) { $0 + $1.keyframeRequests },
             bytesWritten: files.reduce(0) { $0 + $1.bytes })
     }
 }
