@@ -346,7 +346,11 @@ public actor Meeting {
     /// The connection's counters, read on its event loop; nil once it is gone.
     private func connectionStatistics(of key: ConnectionKey) async -> PeerConnectionStatistics? {
         guard let channel = connections[key] else { return nil }
-        return try? await channel.withConnection { connection, _ in connection.statistics }
+        return await Self.statistics(of: channel)
+    }
+
+    private static func statistics(of channel: PeerConnectionChannel) async -> PeerConnectionStatistics? {
+        try? await channel.withConnection { connection, _ in connection.statistics }
     }
 
     private func recordingStopped(_ key: ConnectionKey, reason: String) {
@@ -378,7 +382,7 @@ public actor Meeting {
         await withTaskGroup(of: (ConnectionKey, PeerConnectionStatistics?).self) { group in
             for key in keys {
                 guard let channel = connections[key] else { continue }
-                group.addTask { (key, try? await channel.withConnection { connection, _ in connection.statistics }) }
+                group.addTask { (key, await Self.statistics(of: channel)) }
             }
             for await (key, counters) in group { statistics[key] = counters }
         }

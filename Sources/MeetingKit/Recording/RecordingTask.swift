@@ -78,6 +78,12 @@ final class RecordingTask: Sendable {
                     }
                 }
             }
+            // Says once, outside `apply` (which cannot wait), that a write failed and the recording stopped.
+            func tellIfStopped() async {
+                guard let reason = stopReason else { return }
+                stopReason = nil
+                await stopped(reason)
+            }
             var lastTime = Timestamp.zero
             var lastReport = Timestamp.zero
             for await input in stream {
@@ -85,10 +91,7 @@ final class RecordingTask: Sendable {
                 case .packet(let packet, let track, let at):
                     lastTime = at
                     apply(recorder.push(packet, track: track, at: at))
-                    if let reason = stopReason {
-                        stopReason = nil
-                        await stopped(reason)
-                    }
+                    await tellIfStopped()
                 case .expect(let kinds):
                     recorder.expect(kinds)
                 case .senderReport(let ssrc, let ntpTime, let rtpTimestamp):
@@ -98,10 +101,7 @@ final class RecordingTask: Sendable {
                 case .tick(let at):
                     lastTime = at
                     apply(recorder.advance(to: at))
-                    if let reason = stopReason {
-                        stopReason = nil
-                        await stopped(reason)
-                    }
+                    await tellIfStopped()
                     if at - lastReport >= RecordingTask.reportInterval {
                         lastReport = at
                         await report(recorder.trackStatistics, recorder.placement)
@@ -110,7 +110,7 @@ final class RecordingTask: Sendable {
             }
             apply(recorder.finish(at: lastTime))
             file.close()
-            if let reason = stopReason { await stopped(reason) }
+            await tellIfStopped()
             await report(recorder.trackStatistics, recorder.placement)
             if failed {
                 logger.info("recording of \(peer) ended early (see above): \(path) (\(recorder.summary))")

@@ -17,7 +17,6 @@ public final class SessionFolder: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    /// Replaces `name` in one step (write aside, then rename), so readers never see half a file.
     /// Replaces `name` whole: a reader, or a process killed meanwhile, sees the old file or the new one.
     /// On failure (disk full) the old file stays and the partial one is removed.
     func writeAtomically(_ name: String, _ bytes: [UInt8]) throws {

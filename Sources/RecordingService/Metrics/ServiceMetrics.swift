@@ -32,6 +32,7 @@ public final class ServiceMetrics: Sendable {
     /// The figures of one recording that only grow, as counters take them.
     private struct Totals {
         var received = 0, lost = 0, repaired = 0, keyframeRequests = 0, bytes = 0
+        static var fields: [WritableKeyPath<Totals, Int>] { [\.received, \.lost, \.repaired, \.keyframeRequests, \.bytes] }
 
         init() {}
 
@@ -46,7 +47,7 @@ public final class ServiceMetrics: Sendable {
         /// What `newer` adds to `self`, never negative; and the larger of the two for next time.
         func growth(to newer: Totals) -> (added: Totals, kept: Totals) {
             var added = Totals(), kept = Totals()
-            for field in [\Totals.received, \.lost, \.repaired, \.keyframeRequests, \.bytes] {
+            for field in Self.fields {
                 added[keyPath: field] = max(newer[keyPath: field] - self[keyPath: field], 0)
                 kept[keyPath: field] = max(newer[keyPath: field], self[keyPath: field])
             }
@@ -103,7 +104,7 @@ public final class ServiceMetrics: Sendable {
             var growth = Totals()
             for view in views {
                 let (added, kept) = (counted[view.id] ?? Totals()).growth(to: Totals(view))
-                for field in [\Totals.received, \.lost, \.repaired, \.keyframeRequests, \.bytes] {
+                for field in Totals.fields {
                     growth[keyPath: field] += added[keyPath: field]
                 }
                 counted[view.id] = kept
