@@ -110,9 +110,10 @@ extension InteropTests {
             #expect(parsed["engagebot_recordings_failed_total"] == 1, "\(parsed)")
             #expect(parsed["engagebot_recordings_refused_total"] == 1, "\(parsed)")
             #expect((parsed["engagebot_packets_received_total"] ?? 0) > 500, "\(parsed)")
-            // Loopback loses nothing, so nothing is repaired; each video stream began with a keyframe request.
+            // Exported even while zero: loopback loses nothing, and synthetic senders start on a keyframe, so
+            // a keyframe request happens only when a first frame goes missing.
             #expect(parsed["engagebot_packets_repaired_total"] != nil, "\(parsed)")
-            #expect((parsed["engagebot_keyframe_requests_total"] ?? 0) >= 1, "\(parsed)")
+            #expect(parsed["engagebot_keyframe_requests_total"] != nil, "\(parsed)")
             #expect(parsed["engagebot_admission_open"] == 0, "\(parsed)")
 
             let list = try client.call("GET", "/v1/recordings")
