@@ -5,7 +5,9 @@ import Testing
 /// Uploads to an S3-compatible server process (moto's standalone server, over HTTP on loopback): every finished
 /// file of a recording (each WebM, the transcripts, the manifest) reaches the bucket byte for byte, large ones in
 /// parts; a file whose upload could not happen before the service stopped goes up after the restart; each upload
-/// is a signed `file.uploaded` webhook and the API shows the file as `uploaded`.
+/// is a signed `file.uploaded` webhook and the API shows the file as `uploaded`. The service takes its settings
+/// from a configuration file (`--config`), the S3 credentials included: the whole story a web app sees, from
+/// `POST` to the files in its bucket and the webhooks in the order things happened.
 extension InteropTests {
     @Suite(.serialized) struct ServiceUploadTests {
         static let bucket = "engage"
@@ -21,11 +23,18 @@ extension InteropTests {
             let receiver = try WebhookReceiver(log: hooks)
             defer { receiver.stop() }
             let storagePort = try Self.freePort()
-            let arguments = ["service", "--port", "0", "--output", output.path, "--grace", "3",
-                             "--webhook-url", "http://127.0.0.1:\(receiver.port)/hooks", "--webhook-secret", WebhookReceiver.secret,
-                             "--s3-endpoint", "http://127.0.0.1:\(storagePort)", "--s3-bucket", Self.bucket,
-                             "--s3-prefix", Self.prefix, "--s3-part-mib", "0.125"]
-            let credentials = ["AWS_ACCESS_KEY_ID": "testing-key", "AWS_SECRET_ACCESS_KEY": "testing-secret"]
+            let settings: [String: Any] = [
+                "output": output.path, "grace": 3, "port": 8080,
+                "webhook_url": "http://127.0.0.1:\(receiver.port)/hooks", "webhook_secret": WebhookReceiver.secret,
+                "s3_endpoint": "http://127.0.0.1:\(storagePort)", "s3_bucket": Self.bucket, "s3_prefix": Self.prefix,
+                "s3_part_mib": 0.125, "s3_access_key_id": "testing-key", "s3_secret_access_key": "testing-secret",
+            ]
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            let configFile = output.appendingPathComponent("service.json")
+            try JSONSerialization.data(withJSONObject: settings).write(to: configFile)
+            // The command line's port wins over the file's.
+            let arguments = ["service", "--config", configFile.path, "--port", "0"]
+            let credentials: [String: String] = [:]
 
             // First run: the storage is down. The recording finishes; its uploads wait, and outlive a SIGTERM.
             let first = try RunningBot(arguments, environment: credentials)
@@ -84,12 +93,44 @@ extension InteropTests {
             #expect(multipart.firstMatch(in: second.log, range: NSRange(second.log.startIndex..., in: second.log)) != nil,
                     "no WebM went up in parts: \(second.log.suffix(2000))")
 
+            // What went up is what was recorded: the late recording's files, fetched back from the bucket, decode.
+            for file in late.files {
+                let key = Self.prefix + String(late.folder.appendingPathComponent(file.name).path.dropFirst(output.standardizedFileURL.path.count + 1))
+                let copy = output.appendingPathComponent("from-bucket-\(file.name)")
+                try Self.object(key, port: storagePort).write(to: copy)
+                let probe = try MediaProbe.probe(copy)
+                #expect(probe.decodeErrors.isEmpty, "\(key): \(probe.decodeErrors)")
+                #expect((probe.stream("video")?.seconds ?? 0) >= 3 && (probe.stream("audio")?.seconds ?? 0) >= 3, "\(key): \(probe.streams)")
+            }
+
             // One signed file.uploaded webhook per file, naming where it went.
             kill(second.process.processIdentifier, SIGTERM)
             second.process.waitUntilExit()
             let deliveries = try WebhookReceiver.deliveries(in: hooks)
             #expect(deliveries.allSatisfy { $0["valid"] as? Bool == true })
-            let uploaded = deliveries.compactMap { $0["body"] as? [String: Any] }.filter { $0["type"] as? String == "file.uploaded" }
+            let bodies = deliveries.compactMap { $0["body"] as? [String: Any] }
+            let sequences = bodies.compactMap { ($0["sequence"] as? NSNumber)?.uint64Value }
+            #expect(sequences.count == bodies.count && sequences == sequences.sorted(), "out of order: \(sequences)")
+            #expect(Set(deliveries.compactMap { $0["delivery"] as? String }).count == deliveries.count, "a delivery came twice")
+            // The late recording's story, in the order it happened: started, both participants joined, each file
+            // finalized before it went up, the transcripts and the manifest after the recording finished.
+            let story = bodies.filter { ($0["recording"] as? [String: Any])?["id"] as? String == late.id }
+            let types = story.compactMap { $0["type"] as? String }
+            #expect(types.first == "recording.started", "\(types)")
+            #expect(types.filter { $0 == "participant.joined" }.count == 2 && types.filter { $0 == "participant.left" }.count == 2, "\(types)")
+            let position = { (type: String, name: String?) in
+                story.firstIndex { $0["type"] as? String == type && (name == nil || ($0["file"] as? [String: Any])?["name"] as? String == name) }
+            }
+            for name in late.files.map(\.name) {
+                let finalized = try #require(position("file.finalized", name), "no file.finalized for \(name): \(types)")
+                let uploadedAt = try #require(position("file.uploaded", name), "no file.uploaded for \(name): \(types)")
+                #expect(finalized < uploadedAt && (position("participant.joined", nil) ?? .max) < finalized, "\(name): \(types)")
+            }
+            let finishedAt = try #require(position("recording.finished", nil), "\(types)")
+            for name in ["chat.jsonl", "chat.txt", "manifest.json"] {
+                #expect((position("file.uploaded", name) ?? -1) > finishedAt, "\(name): \(types)")
+            }
+            let uploaded = bodies.filter { $0["type"] as? String == "file.uploaded" }
             let locations = Set(uploaded.compactMap { ($0["file"] as? [String: Any])?["location"] as? String })
             #expect(uploaded.count == expected.count && locations.count == expected.count, "\(uploaded.count) of \(expected.count): \(locations)")
             #expect(locations.allSatisfy { $0.hasPrefix("s3://\(Self.bucket)/\(Self.prefix)") }, "\(locations)")
@@ -115,6 +156,9 @@ extension InteropTests {
                 if flowing.count == 2 { break }
                 Thread.sleep(forTimeInterval: 0.25)
             }
+            // The API names both participants while they are in the room.
+            let present = try client.call("GET", "/v1/recordings/\(id)", template: "/v1/recordings/{id}").json["participants"] as? [String]
+            #expect(Set(present ?? []) == ["synthetic-1", "synthetic-2"], "\(String(describing: present))")
             Thread.sleep(forTimeInterval: 4)
             let stopped = try client.call("DELETE", "/v1/recordings/\(id)", template: "/v1/recordings/{id}").json
             let folder = URL(fileURLWithPath: try #require(stopped["session_path"] as? String))
