@@ -33,6 +33,8 @@ public struct ParticipantRecorder: Sendable {
     /// audio report about 2.5 s after it starts sending (video ~0.5 s), aiortc within 1.5 s; the rest
     /// is margin for a loaded sender.
     public static let senderReportWait: Duration = .seconds(4)
+    /// How far before the first packet's arrival a file's zero may lie.
+    static let earliestZeroBeforeArrival: Duration = .seconds(1)
     /// Frames held for placement at most, whatever the wait: 4 s of 60 fps video plus 20 ms audio.
     static let unplacedLimit = 600
     /// Opus encoders delay their output by their lookahead: 312 samples at 48 kHz (6.5 ms) in libopus,
@@ -61,6 +63,11 @@ public struct ParticipantRecorder: Sendable {
         /// video frames after one that waited for the next keyframe: none of them reaches the file.
         public var malformedFramesDropped = 0
         public var framesDroppedAwaitingKeyframe = 0
+        /// Audio placed over audio already written (the sender's clock stepped back) and moved to follow it.
+        public var audioFramesMovedPastOverlap = 0
+        /// Audio that could only follow what was written by ending up further ahead of its arrival than any
+        /// honest sender gets (more audio than time passed): dropped, since writing it would stretch the file.
+        public var audioFramesDroppedAheadOfTime = 0
     }
 
     private struct TrackState: Sendable {
@@ -107,6 +114,17 @@ public struct ParticipantRecorder: Sendable {
     /// Frames in timestamp order, before the header and in the interleaving holdback.
     private var pending: [PendingFrame] = []
     private var newestMilliseconds: Int64 = .min
+    /// Where the audio written so far ends (ms): a frame placed before it would be decoded on top of audio
+    /// already there, and a decoder then plays more sound than the file's time allows.
+    private var audioEndMilliseconds: Int64?
+    /// Where the sound a decoder makes of the audio written so far ends (ms): every frame plays in full,
+    /// one after the other, so this runs ahead of `audioEndMilliseconds` by the overlaps left alone.
+    private var audioSoundEndMilliseconds: Int64?
+    /// Overlaps up to this are rounding and the 2 % slew of placements, not a step back: left alone.
+    static let audioOverlapToleranceMilliseconds: Int64 = 10
+    /// Audio moved past an overlap may run at most this far ahead of its arrival (LipSync's own lead is
+    /// 1 s); beyond it the sender is sending more audio than time passes.
+    static let audioLeadLimitMilliseconds: Int64 = 1_500
     /// The connection's round trip, which sets how long video waits for repairs; nil until measured.
     private var roundTrip: RoundTrip?
     public private(set) var framesDroppedWithoutTrack = 0
@@ -231,6 +249,12 @@ public struct ParticipantRecorder: Sendable {
                 line += ", \(statistics.malformedFramesDropped) malformed frames dropped"
                     + " (and \(statistics.framesDroppedAwaitingKeyframe) after them)"
             }
+            if statistics.audioFramesMovedPastOverlap > 0 {
+                line += ", \(statistics.audioFramesMovedPastOverlap) frames moved off audio already written (the sender's clock stepped back)"
+            }
+            if statistics.audioFramesDroppedAheadOfTime > 0 {
+                line += ", \(statistics.audioFramesDroppedAheadOfTime) frames dropped as more audio than time passed"
+            }
             return line
         }.joined(separator: "; ")
     }
@@ -295,7 +319,12 @@ public struct ParticipantRecorder: Sendable {
             positions.append(lipSync.place(ssrc: entry.ssrc, rtpTimestamp: entry.frame.rtpTimestamp,
                                            receivedAt: entry.frame.receivedAt))
         }
-        let zero = min(origin, positions.min() ?? origin)
+        // A sender report may claim frames were captured long before they arrived; honest ones say a few
+        // hundred milliseconds at most (one stream's path slower than another's, a repair waited for). A
+        // zero further back would only add silence at the start and stretch the file past the participant's
+        // stay; frames placed before it start at zero (the writer keeps each track increasing).
+        let zero = min(origin, max(positions.min() ?? origin, Timestamp(
+            nanoseconds: origin.nanoseconds &- ParticipantRecorder.earliestZeroBeforeArrival.nanoseconds)))
         fileOrigin = zero
         for (entry, position) in zip(held, positions) {
             hold(entry.frame, ssrc: entry.ssrc, milliseconds: (position - zero).nanoseconds / 1_000_000)
@@ -305,6 +334,28 @@ public struct ParticipantRecorder: Sendable {
     private mutating func hold(_ frame: MediaFrame, ssrc: UInt32, milliseconds placed: Int64) {
         guard var state = tracks[ssrc] else { return }
         var milliseconds = placed
+        if state.track.codec == .opus, let microseconds = OpusPacketStructure.durationMicroseconds(frame.data) {
+            // A step back in a sender's clock (hostile, or a broken encoder) would lay audio over audio:
+            // the track continues where it was instead, as long as it does not run away from real time.
+            let duration = Int64(microseconds / 1_000)
+            var moved = false
+            if let end = audioEndMilliseconds, milliseconds < end &- Self.audioOverlapToleranceMilliseconds {
+                milliseconds = end
+                moved = true
+            }
+            // Small overlaps are left alone, but they add up when a sender sends more audio than time passes;
+            // a decoder plays all of it, so the sound it makes is bounded here, by arrival.
+            let soundEnd = max(audioSoundEndMilliseconds ?? .min, milliseconds) &+ duration
+            let arrival = fileOrigin.map { (frame.receivedAt - $0).nanoseconds / 1_000_000 } ?? soundEnd
+            guard soundEnd <= arrival &+ Self.audioLeadLimitMilliseconds else {
+                state.statistics.audioFramesDroppedAheadOfTime &+= 1
+                tracks[ssrc] = state
+                return
+            }
+            if moved { state.statistics.audioFramesMovedPastOverlap &+= 1 }
+            audioSoundEndMilliseconds = soundEnd
+            audioEndMilliseconds = max(audioEndMilliseconds ?? .min, milliseconds &+ duration)
+        }
         // Two blocks of one track never share a timestamp: demuxers would see equal DTS.
         if let last = state.lastMilliseconds, milliseconds <= last { milliseconds = last &+ 1 }
         state.lastMilliseconds = milliseconds

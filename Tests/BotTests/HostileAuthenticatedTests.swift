@@ -65,15 +65,11 @@ extension InteropTests {
             let files = try meeting.meeting.recordings().map(\.lastPathComponent)
             #expect(Set(files) == ["carol.webm", "mallory.webm"], "files: \(files)")
             let mallory = try MediaProbe.probe(try meeting.recording(named: "mallory.webm"))
-            // Decoder errors fail the test. ffmpeg's complaint about two audio frames at one millisecond is a known
-            // issue of placement (hostile RTP timestamps and sender reports squeeze frames together), not of content.
+            // Decoder errors fail the test, timestamps ffmpeg finds out of order included: hostile RTP timestamps
+            // and sender reports used to lay her audio frames over each other (ParticipantRecorder now moves
+            // audio off audio already written, MisbehavingAudioClockTests).
             let complaints = mallory.decodeErrors.split(separator: "\n")
-            let squeezed = complaints.filter { $0.contains("non monotonically increasing dts") }
-            let decodeErrors = complaints.filter { !$0.contains("non monotonically increasing dts") }
-            #expect(decodeErrors.isEmpty, "mallory.webm: ffmpeg reported \(decodeErrors.prefix(20))")
-            withKnownIssue("hostile clocks can place two of mallory's audio frames on one millisecond", isIntermittent: true) {
-                #expect(squeezed.isEmpty, "mallory.webm: \(squeezed.prefix(5))")
-            }
+            #expect(complaints.isEmpty, "mallory.webm: ffmpeg reported \(complaints.prefix(20))")
             #expect(mallory.streams.map(\.kind).sorted() == ["audio", "video"], "mallory.webm streams: \(mallory.streams)")
             #expect(mallory.stream("video")?.codec == "vp8" && mallory.stream("audio")?.codec == "opus", "\(mallory.streams)")
             let attackEnd = phases.last?["end"] as? Double ?? 0
@@ -83,12 +79,12 @@ extension InteropTests {
                 withKnownIssue("the bot can fall behind an authenticated flood until ICE consent lapses", isIntermittent: true) {
                     #expect(lastedWhole && seconds >= attackEnd, "mallory's \(kind) lasts \(seconds) s, the attack alone \(attackEnd) s")
                 }
-                // Jumps in the sender's clocks must not stretch the file beyond the time she was there. Known to
-                // fail: wild sender reports and RTP timestamp jumps are each placed within LipSync's plausibility
-                // window (1 s ahead, 5 s behind arrival), and together they stretched her audio to 50 s in 42 s.
-                withKnownIssue("LipSync lets hostile clocks stretch a file by several seconds", isIntermittent: true) {
-                    #expect(seconds <= Double(HostileAuthenticatedMeeting.seconds), "mallory's \(kind) lasts \(seconds) s")
-                }
+                // Jumps in the sender's clocks must not stretch the file beyond the time she was there. Carol
+                // joined before her and stayed to the end, so her file is the longest any stay in this meeting
+                // can make. (Hostile clocks once laid 50 s of sound into 42 s: a file's zero is now at most 1 s
+                // before its first packet, and audio at most 1.5 s ahead of its arrival.)
+                let carolSeconds = carol.stream(kind)?.seconds ?? 0
+                #expect(seconds <= carolSeconds + 0.5, "mallory's \(kind) lasts \(seconds) s, carol's \(carolSeconds) s")
             }
             let manifest = try meeting.meeting.manifest()
             let connections = manifest["connections"] as? [[String: Any]] ?? []

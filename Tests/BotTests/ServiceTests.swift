@@ -140,6 +140,9 @@ extension InteropTests {
             kill(service.process.processIdentifier, SIGTERM)
             while service.process.isRunning, Date().timeIntervalSince(signalled) < 30 { Thread.sleep(forTimeInterval: 0.05) }
             #expect(!service.process.isRunning, "the service did not exit within 30 s of SIGTERM")
+            // The service was started with --grace 20: draining never takes longer.
+            let drained = Date().timeIntervalSince(signalled)
+            #expect(drained < 20, "SIGTERM took \(drained) s, longer than the grace period")
             #expect(service.process.terminationStatus == 0, "service: \(service.log.suffix(3000))")
             #expect(service.log.contains("drained: every recording finished"), "\(service.log.suffix(3000))")
             let betaNames = try FileManager.default.contentsOfDirectory(atPath: betaFolder.path).filter { $0.hasSuffix(".webm") }

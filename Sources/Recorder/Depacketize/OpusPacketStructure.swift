@@ -83,6 +83,21 @@ public enum OpusPacketStructure {
         }
     }
 
+    /// How much audio a packet holds, in microseconds, from its TOC byte and frame count (RFC 6716 §3.1,
+    /// §3.2.5); nil for a packet too short to say.
+    public static func durationMicroseconds(_ packet: [UInt8]) -> Int? {
+        guard let toc = packet.first else { return nil }
+        let frames: Int
+        switch toc & 0x3 {
+        case 0: frames = 1
+        case 1, 2: frames = 2
+        default:
+            guard packet.count >= 2 else { return nil }
+            frames = Int(packet[packet.startIndex + 1] & 0x3f)
+        }
+        return frames * durationUnits(toc: toc) * 2_500
+    }
+
     /// The duration of one frame in 2.5 ms units, from the TOC's configuration number (RFC 6716 §3.1).
     static func durationUnits(toc: UInt8) -> Int {
         let configuration = Int(toc >> 3)

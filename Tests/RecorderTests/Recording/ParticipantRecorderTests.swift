@@ -162,3 +162,72 @@ struct ParticipantRecorderTests {
         #expect(abs((probe.streams.first?.duration ?? 0) - WebMMediaTests.seconds) < 0.2)
     }
 }
+
+/// Audio from senders whose clocks misbehave (hostile, or an encoder restarted without a new SSRC): a decoder
+/// plays every frame in full, so frames laid over each other make more sound than the file has time, and
+/// ffmpeg complains about the timestamps. The recorder lets neither happen.
+@Suite struct MisbehavingAudioClockTests {
+    /// The clip's Opus packets, `passes` times over, sent `speed` times faster than real time; each pass
+    /// restarts the RTP clock where the first began.
+    static func arrivals(_ clip: OggOpusFile, passes: Int, speed: Int64) -> (arrivals: [ParticipantRecorderTests.Arrival], seconds: Double) {
+        var arrivals: [ParticipantRecorderTests.Arrival] = []
+        let clipMilliseconds = (clip.packets.last?.timestampMilliseconds ?? 0) + 20
+        for pass in 0..<passes {
+            for (index, packet) in clip.packets.enumerated() {
+                let rtp = RTPPacket(payloadType: 111, sequenceNumber: UInt16(truncatingIfNeeded: 100 + pass * clip.packets.count + index),
+                                    timestamp: UInt32(packet.timestampMilliseconds * 48), ssrc: ParticipantRecorderTests.audio.ssrc,
+                                    payload: packet.bytes[...])
+                let sent = (Int64(pass) * clipMilliseconds + packet.timestampMilliseconds) / speed
+                arrivals.append(.init(at: .milliseconds(1000 + sent), packet: rtp, track: ParticipantRecorderTests.audio))
+            }
+        }
+        return (arrivals, Double(Int64(passes) * clipMilliseconds / speed) / 1000)
+    }
+
+    /// Seconds of sound ffmpeg decodes from the file's audio.
+    static func decodedSeconds(_ url: URL) throws -> Double {
+        let output = url.deletingPathExtension().appendingPathExtension("pcm")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let decode = try MediaTool.run(MediaTool.ffmpeg, ["-v", "error", "-i", url.path, "-map", "0:a", "-f", "s16le", "-ac", "1",
+                                                          "-ar", "48000", "-y", output.path])
+        guard decode.status == 0 else { throw ToolError("ffmpeg could not decode \(url.lastPathComponent): \(decode.stderr)") }
+        let bytes = try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int ?? 0
+        return Double(bytes) / 2 / 48_000
+    }
+
+    @Test func audioWhoseClockStepsBackContinuesWhereItWas() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        let (arrivals, seconds) = Self.arrivals(inputs.audio, passes: 3, speed: 1)
+        let url = inputs.directory.appendingPathComponent("stepping.webm")
+        let (_, recorder) = try ParticipantRecorderTests.record(arrivals, to: url, expecting: [.audio])
+        #expect(try ParticipantRecorderTests.decodeErrors(url).isEmpty)
+        let decoded = try Self.decodedSeconds(url)
+        let probe = try FFprobeStreams(path: url.path)
+        // Every frame kept, and the file as long as the sound in it: as long as the sender took.
+        print("clock stepping back: \(decoded) s decoded of \(seconds) s sent")
+        #expect(abs(decoded - seconds) < 0.1, "decoded \(decoded) s of \(seconds) s sent")
+        #expect(abs((probe.streams.first?.duration ?? 0) - seconds) < 0.1, "file \(probe.streams.map(\.duration)) s of \(seconds) s")
+        let statistics = try #require(recorder.trackStatistics.first)
+        #expect(statistics.audioFramesMovedPastOverlap >= 2 * (inputs.audio.packets.count - 1), "\(statistics)")
+        #expect(statistics.audioFramesDroppedAheadOfTime == 0)
+    }
+
+    @Test func moreAudioThanTimePassesIsCutToTheTimeItTook() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        // Twice as much audio as time: 12 s of sound in 6 s.
+        let (arrivals, seconds) = Self.arrivals(inputs.audio, passes: 4, speed: 2)
+        let url = inputs.directory.appendingPathComponent("flooding.webm")
+        let (_, recorder) = try ParticipantRecorderTests.record(arrivals, to: url, expecting: [.audio])
+        #expect(try ParticipantRecorderTests.decodeErrors(url).isEmpty)
+        let decoded = try Self.decodedSeconds(url)
+        let probe = try FFprobeStreams(path: url.path)
+        let lead = Double(ParticipantRecorder.audioLeadLimitMilliseconds) / 1000
+        print("more audio than time: \(decoded) s decoded of \(2 * seconds) s sent in \(seconds) s")
+        #expect(decoded <= seconds + lead + 0.1, "decoded \(decoded) s in \(seconds) s")
+        #expect((probe.streams.first?.duration ?? 0) <= seconds + lead + 0.1, "file \(probe.streams.map(\.duration)) s")
+        let statistics = try #require(recorder.trackStatistics.first)
+        #expect(statistics.audioFramesDroppedAheadOfTime > 0, "\(statistics)")
+    }
+}
