@@ -180,6 +180,13 @@ public struct ParticipantRecorder: Sendable {
     public var hasStartedFile: Bool { writer != nil }
 
     public mutating func push(_ packet: RTPPacket, track: MediaTrack, at now: Timestamp) -> [Output] {
+        receive(packet, track: track, at: now)
+        return advance(to: now)
+    }
+
+    /// Takes a packet into its jitter buffer without releasing anything: a caller with many packets at
+    /// once (the recording task takes its queue in batches) receives them all, then advances once.
+    public mutating func receive(_ packet: RTPPacket, track: MediaTrack, at now: Timestamp) {
         if origin == nil { origin = now }
         if track.kind == .video { sawVideoPacket = true } else { sawAudioPacket = true }
         if tracks[packet.ssrc] == nil {
@@ -202,7 +209,6 @@ public struct ParticipantRecorder: Sendable {
         }
         tracks[packet.ssrc]?.statistics.lastPacketAt = now
         tracks[packet.ssrc]?.statistics.lastRTPTimestamp = packet.timestamp
-        return advance(to: now)
     }
 
     /// Releases what the jitter buffers and the holdback allow at `now`; call it regularly.

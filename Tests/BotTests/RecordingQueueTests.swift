@@ -13,9 +13,15 @@ import Testing
         }
         #expect(queue.refused == 116)
         #expect(reports == [1, 10, 100])
-        queue.finish()
         var received: [Int] = []
-        for await value in queue.stream { received.append(value) }
+        #expect(!queue.take(into: &received))
         #expect(received == [0, 1, 2, 3])
+        // Taken, the backlog makes room again; after finish nothing more is queued or counted.
+        received.removeAll()
+        #expect(queue.push(120) == nil)
+        queue.finish()
+        #expect(queue.push(121) == nil && queue.refused == 116)
+        #expect(queue.take(into: &received))
+        #expect(received == [120])
     }
 }

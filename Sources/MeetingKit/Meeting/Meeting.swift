@@ -254,8 +254,8 @@ public actor Meeting {
                       make: @escaping @Sendable (TransportAddress, Timestamp) throws -> PeerConnection) async {
         guard let events else { return }
         do {
-            // Media goes straight from the connection's event loop to its recording: one thread hop per
-            // packet instead of two. Everything else (and media, for observers that want it) comes here.
+            // Media goes straight from the connection's event loop to its recording's queue, which the
+            // recording takes in batches. Everything else (and media, for observers that want it) comes here.
             let sink = MediaSink()
             let observesMedia = configuration.observesMedia
             let packetTap = configuration.packetTap

@@ -11,7 +11,6 @@ final class RecordingTask: Sendable {
         case packet(RTPPacket, MediaTrack, Timestamp)
         /// An RTCP sender report: ties the SSRC's RTP clock to the sender's capture clock (lip sync).
         case senderReport(ssrc: UInt32, ntpTime: NTPTime, rtpTimestamp: UInt32)
-        case tick(Timestamp)
         /// The media kinds the connection negotiated.
         case expect(Set<MediaTrack.Kind>)
         /// The connection's round trip: how long video waits for retransmissions.
@@ -21,7 +20,6 @@ final class RecordingTask: Sendable {
     private let inputs: RecordingQueue<Input>
     private let logger: Logger
     private let task: Task<Int, Never>
-    private let ticker: Task<Void, Never>
 
     let path: String
     /// Whose connection this records.
@@ -38,7 +36,6 @@ final class RecordingTask: Sendable {
          stopped: @escaping @Sendable (String) async -> Void) {
         // Bounded: see `RecordingQueue` for the policy when the disk or the CPU falls behind.
         let inputs = RecordingQueue<Input>()
-        let stream = inputs.stream
         self.inputs = inputs
         self.logger = logger
         let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
@@ -49,21 +46,29 @@ final class RecordingTask: Sendable {
             var recorder = ParticipantRecorder(writingApp: "EngageBot", timeline: timeline)
             var failed = false
             var stopReason: String?
+            // What a batch of inputs made goes to disk in one write(2), not one per frame.
+            var unwritten: [UInt8] = []
+            func writeOut() {
+                defer { unwritten.removeAll(keepingCapacity: true) }
+                guard !failed, !unwritten.isEmpty else { return }
+                do {
+                    try file.append(unwritten)
+                } catch {
+                    failed = true
+                    let left = file.closeAfterFailure()
+                    let reason = "writing failed (\(error.localizedDescription)); \(left)"
+                    logger.error("recording of \(peer) stopped: \(reason): \(path); the meeting goes on")
+                    stopReason = reason
+                }
+            }
             func apply(_ outputs: [ParticipantRecorder.Output]) {
                 for output in outputs {
                     switch output {
                     case .write(let bytes):
                         guard !failed else { continue }
-                        do {
-                            try file.append(bytes)
-                        } catch {
-                            failed = true
-                            let left = file.closeAfterFailure()
-                            let reason = "writing failed (\(error.localizedDescription)); \(left)"
-                            logger.error("recording of \(peer) stopped: \(reason): \(path); the meeting goes on")
-                            stopReason = reason
-                        }
+                        unwritten.append(contentsOf: bytes)
                     case .finalize(let finalization):
+                        writeOut()
                         guard !failed else { continue }
                         do {
                             try file.finalize(finalization)
@@ -85,30 +90,52 @@ final class RecordingTask: Sendable {
                 await stopped(reason)
             }
             var lastTime = Timestamp.zero
+            var lastTick = Timestamp.zero
             var lastReport = Timestamp.zero
-            for await input in stream {
-                switch input {
-                case .packet(let packet, let track, let at):
-                    lastTime = at
-                    apply(recorder.push(packet, track: track, at: at))
+            var batch: [Input] = []
+            while true {
+                let finished = inputs.take(into: &batch)
+                var received = false
+                for input in batch {
+                    switch input {
+                    case .packet(let packet, let track, let at):
+                        lastTime = at
+                        recorder.receive(packet, track: track, at: at)
+                        received = true
+                    case .expect(let kinds):
+                        recorder.expect(kinds)
+                    case .senderReport(let ssrc, let ntpTime, let rtpTimestamp):
+                        recorder.senderReport(ssrc: ssrc, ntp: ntpTime, rtpTimestamp: rtpTimestamp)
+                    case .roundTrip(let roundTrip):
+                        recorder.updateRoundTrip(roundTrip)
+                    }
+                }
+                batch.removeAll(keepingCapacity: true)
+                // Everything the batch brought is in the jitter buffers: release what is complete, once.
+                if received { apply(recorder.advance(to: lastTime)) }
+                writeOut()
+                await tellIfStopped()
+                if finished { break }
+                // The jitter buffer declares packets lost only when asked after its deadline. It is told the
+                // newest arrival it has seen, never a time a packet still on its way to the queue arrived
+                // before; while nothing comes, the clock, less a margin for a packet between its arrival
+                // stamp and the queue.
+                let now = MonotonicClock.now()
+                if now - lastTick >= RecordingTask.tickInterval {
+                    lastTick = now
+                    lastTime = max(lastTime, Timestamp(nanoseconds: now.nanoseconds &- RecordingTask.arrivalMargin.nanoseconds))
+                    apply(recorder.advance(to: lastTime))
+                    writeOut()
                     await tellIfStopped()
-                case .expect(let kinds):
-                    recorder.expect(kinds)
-                case .senderReport(let ssrc, let ntpTime, let rtpTimestamp):
-                    recorder.senderReport(ssrc: ssrc, ntp: ntpTime, rtpTimestamp: rtpTimestamp)
-                case .roundTrip(let roundTrip):
-                    recorder.updateRoundTrip(roundTrip)
-                case .tick(let at):
-                    lastTime = at
-                    apply(recorder.advance(to: at))
-                    await tellIfStopped()
-                    if at - lastReport >= RecordingTask.reportInterval {
-                        lastReport = at
+                    if now - lastReport >= RecordingTask.reportInterval {
+                        lastReport = now
                         await report(recorder.trackStatistics, recorder.placement)
                     }
                 }
+                try? await Task.sleep(for: RecordingTask.batchInterval)
             }
             apply(recorder.finish(at: lastTime))
+            writeOut()
             file.close()
             await tellIfStopped()
             await report(recorder.trackStatistics, recorder.placement)
@@ -121,16 +148,15 @@ final class RecordingTask: Sendable {
             }
             return file.bytesWritten
         }
-        // The jitter buffer declares packets lost only when asked after its deadline.
-        ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(100))
-                _ = inputs.push(.tick(MonotonicClock.now()))
-            }
-        }
     }
 
     static let reportInterval: Duration = .seconds(5)
+    /// How often the recording takes what its connection queued: one wake-up per batch, not per packet.
+    static let batchInterval: Duration = .milliseconds(100)
+    /// How often the recorder is told the time, so that its jitter buffers give up on late packets.
+    static let tickInterval: Duration = .milliseconds(100)
+    /// Longer than a packet takes from its arrival stamp into the queue, even on a loaded event loop.
+    static let arrivalMargin: Duration = .milliseconds(50)
 
     func deliver(_ input: Input) {
         guard let refused = inputs.push(input) else { return }
@@ -140,7 +166,6 @@ final class RecordingTask: Sendable {
     /// Ends the recording once everything queued is written and the file finalized; returns its size.
     @discardableResult
     func finish() async -> Int {
-        ticker.cancel()
         inputs.finish()
         return await task.value
     }

@@ -47,5 +47,14 @@ public struct Deadline: Sendable, Equatable, CustomStringConvertible {
         candidates.compactMap { $0 }.min { $0.at < $1.at }
     }
 
+    /// The earlier of two (the first on a tie), without the array `earliest(_:)` takes: for deadlines
+    /// computed after every datagram.
+    @inline(__always)
+    public static func earlier(_ first: Deadline?, _ second: Deadline?) -> Deadline? {
+        guard let first else { return second }
+        guard let second else { return first }
+        return second.at < first.at ? second : first
+    }
+
     public var description: String { "\(reason) at \(at)" }
 }

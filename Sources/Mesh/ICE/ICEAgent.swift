@@ -189,24 +189,25 @@ public struct ICEAgent: Sendable {
 
     public var nextDeadline: Deadline? {
         guard state != .closed else { return nil }
-        var deadlines: [Deadline?] = [
-            requests.map(\.nextAt).min().map { Deadline(at: $0, reason: "ICE retransmit") },
-            nextConsentAt.map { Deadline(at: $0, reason: "ICE consent check") },
-        ]
+        // Asked after every datagram a connection handles: no arrays, no copies.
+        var retransmitAt: Timestamp?
+        for request in requests where retransmitAt.map({ request.nextAt < $0 }) ?? true { retransmitAt = request.nextAt }
+        var earliest = retransmitAt.map { Deadline(at: $0, reason: "ICE retransmit") }
+        earliest = Deadline.earlier(earliest, nextConsentAt.map { Deadline(at: $0, reason: "ICE consent check") })
         if hasPacedWork {
             let slot = lastPacedCheckAt.map { $0 + configuration.pacing } ?? now
-            deadlines.append(Deadline(at: slot, reason: "ICE check pacing"))
+            earliest = Deadline.earlier(earliest, Deadline(at: slot, reason: "ICE check pacing"))
         }
         if selectedIndex != nil, !consentLost, let lastConsentAt {
-            deadlines.append(Deadline(at: lastConsentAt + configuration.consentTimeout, reason: "ICE consent expiry"))
+            earliest = Deadline.earlier(earliest, Deadline(at: lastConsentAt + configuration.consentTimeout, reason: "ICE consent expiry"))
             if state == .connected || state == .completed {
-                deadlines.append(Deadline(at: lastConsentAt + configuration.disconnectedAfter, reason: "ICE consent silence"))
+                earliest = Deadline.earlier(earliest, Deadline(at: lastConsentAt + configuration.disconnectedAfter, reason: "ICE consent silence"))
             }
         }
         if awaitingNomination, let firstValidAt {
-            deadlines.append(Deadline(at: firstValidAt + configuration.nominationTimeout, reason: "ICE nomination"))
+            earliest = Deadline.earlier(earliest, Deadline(at: firstValidAt + configuration.nominationTimeout, reason: "ICE nomination"))
         }
-        return Deadline.earliest(deadlines)
+        return earliest
     }
 
     // MARK: - Inputs

@@ -342,14 +342,23 @@ public final class PeerConnection {
         return .timeout(isClosed ? nil : nextDeadline)
     }
 
+    /// Asked after every datagram. The parts are structs held by this class: reading a computed property
+    /// of one copies it whole (every reference in it retained and released), so each is read in place.
     public var nextDeadline: Deadline? {
-        var candidates: [Deadline?] = [ice.nextDeadline, dtls?.nextDeadline, dataChannels?.nextDeadline]
+        var earliest = Self.inPlace(&ice) { $0.nextDeadline }
+        earliest = Deadline.earlier(earliest, dtls?.nextDeadline)
+        earliest = Deadline.earlier(earliest, Self.inPlace(&dataChannels) { $0?.nextDeadline })
         if srtpOutbound != nil {
-            candidates.append(reportScheduler?.nextDeadline)
-            candidates.append(transportFeedback?.nextDeadline)
-            candidates.append(lossRepair.nextDeadline)
+            earliest = Deadline.earlier(earliest, Self.inPlace(&reportScheduler) { $0?.nextDeadline })
+            earliest = Deadline.earlier(earliest, Self.inPlace(&transportFeedback) { $0?.nextDeadline })
+            earliest = Deadline.earlier(earliest, Self.inPlace(&lossRepair) { $0.nextDeadline })
         }
-        return Deadline.earliest(candidates)
+        return earliest
+    }
+
+    @inline(__always)
+    private static func inPlace<Value, Result>(_ value: inout Value, _ read: (inout Value) -> Result) -> Result {
+        read(&value)
     }
 
     // MARK: - Inside
