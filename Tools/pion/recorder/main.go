@@ -267,7 +267,8 @@ func (me *recorder) newConnection(peer string, screen bool, role string) (*conne
 		pc: pc, created: time.Now()}
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
 		log.Printf("%s: connection %s", peer, state)
-		if state == webrtc.PeerConnectionStateFailed || state == webrtc.PeerConnectionStateDisconnected {
+		// Disconnected can pass (consent freshness is lost for a moment under load); failed does not.
+		if state == webrtc.PeerConnectionStateFailed {
 			_ = pc.Close() // gone: its readers end and close the files
 		}
 	})
