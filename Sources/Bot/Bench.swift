@@ -52,6 +52,9 @@ struct BenchCommand: AsyncParsableCommand {
             """))
     var recorderCmd: String?
 
+    @Option(help: "The other recorder's name in the tables (with --recorder-cmd).")
+    var recorderLabel = "other"
+
     @Flag(help: "Build the reference Pion recorder (Tools/pion/build.sh, run from the package's folder) and measure it beside the bot, as --recorder-cmd does.")
     var comparePion = false
 
@@ -129,7 +132,8 @@ struct BenchCommand: AsyncParsableCommand {
             }
             return OtherRecorder(label: "pion", template: "\(BenchRun.shellQuoted(binary)) --ws {url} --output {output} --stats {stats}")
         }
-        return recorderCmd.map { OtherRecorder(label: "other", template: $0) }
+        guard !recorderLabel.isEmpty, recorderLabel != "bot" else { throw ValidationError("--recorder-label cannot be empty or \"bot\"") }
+        return recorderCmd.map { OtherRecorder(label: recorderLabel, template: $0) }
     }
 
     /// Each count: the bot and the other recorder one after the other against the same kind of crowd, the
@@ -142,9 +146,10 @@ struct BenchCommand: AsyncParsableCommand {
             let order: [OtherRecorder?] = noBot ? [other] : botFirst ? [nil, other] : [other, nil]
             for recorder in order {
                 let label = recorder?.label ?? "bot"
+                let folderName = recorder == nil ? "bot" : "other-" + String(label.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.prefix(20))
                 print("· N = \(count), \(label): starting")
                 let run = BenchRun(executable: executable, participants: count, seconds: seconds,
-                                   folder: (output as NSString).appendingPathComponent("n-\(count)-\(position)-\(label)"),
+                                   folder: (output as NSString).appendingPathComponent("n-\(count)-\(position)-\(folderName)"),
                                    profileSeconds: count == profiled && recorder == nil ? profileSeconds : 0,
                                    otherRecorder: recorder)
                 let result = try await run.run(logger: logger)
