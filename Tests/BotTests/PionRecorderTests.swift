@@ -6,7 +6,8 @@ import Testing
 /// packets the files hold. Not a performance test: `engage-bot bench --compare-pion` measures.
 extension InteropTests {
     @Suite(.serialized) struct PionRecorderTests {
-        @Test func referenceRecorderWritesFilesThatDecodeAndCountsPackets() throws {
+        /// There first, the recorder offers to each participant's `new-peer`; joining last, it answers their offers.
+        @Test(arguments: [true, false]) func referenceRecorderWritesFilesThatDecodeAndCountsPackets(recorderJoinsFirst: Bool) throws {
             let executable = try PionReferenceRecorder.executable.get()
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("engage-pion-recorder-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: output) }
@@ -15,13 +16,23 @@ extension InteropTests {
             defer { server.stop() }
             let port = try server.await(#"url=http://127\.0\.0\.1:(\d+)/"#, timeout: 10)
             let url = "ws://127.0.0.1:\(port)/pion-recorder"
-            let recorder = try RunningBot(["--ws", url, "--output", output.path, "--stats", statsFile.path], executable: executable)
-            defer { recorder.stop() }
-            _ = try recorder.await("(websocket open)", timeout: 10)
-            let crowd = try RunningBot(["crowd", url, "--participants", "2", "--replay", "--no-chat", "--seconds", "30",
-                                        "--log-level", "info"])
-            defer { crowd.stop() }
-            // The recorder was there first: it offers to both, and logs each connection's first packet.
+            let startRecorder = { try RunningBot(["--ws", url, "--output", output.path, "--stats", statsFile.path], executable: executable) }
+            let startCrowd = {
+                try RunningBot(["crowd", url, "--participants", "2", "--replay", "--no-chat", "--seconds", "30", "--log-level", "info"])
+            }
+            let recorder: RunningBot, crowd: RunningBot
+            if recorderJoinsFirst {
+                recorder = try startRecorder()
+                _ = try recorder.await("(websocket open)", timeout: 10)
+                crowd = try startCrowd()
+            } else {
+                crowd = try startCrowd()
+                try crowd.await("signalling connected", count: 2, timeout: 20)
+                Thread.sleep(forTimeInterval: 1) // their new-peer frames are out before the recorder is in the room
+                recorder = try startRecorder()
+            }
+            defer { recorder.stop(); crowd.stop() }
+            // One connection per participant, each logging its first packet.
             try recorder.await("first media packet", count: 2, timeout: 20)
             Thread.sleep(forTimeInterval: 6)
             recorder.stop()
@@ -37,7 +48,7 @@ extension InteropTests {
             var total = 0
             for connection in connections {
                 let peer = connection["peer"] as? String ?? "?"
-                #expect(connection["role"] as? String == "offerer", "\(connection)")
+                #expect(connection["role"] as? String == (recorderJoinsFirst ? "offerer" : "answerer"), "\(connection)")
                 #expect(connection["firstMediaMilliseconds"] as? Int ?? -1 >= 0, "\(connection)")
                 let tracks = connection["tracks"] as? [[String: Any]] ?? []
                 #expect(tracks.compactMap { $0["kind"] as? String }.sorted() == ["audio", "video"], "\(peer): \(tracks)")
@@ -67,7 +78,7 @@ extension InteropTests {
             }
             #expect(stats["packetsReceived"] as? Int == total, "the total is the tracks' sum: \(stats["packetsReceived"] ?? "?") / \(total)")
             #expect(stats["packetsLost"] as? Int != nil, "\(stats.keys)")
-            print("Pion reference recorder: \(total) packets in 4 files, lost \(stats["packetsLost"] ?? "?"), first media "
+            print("Pion reference recorder (\(recorderJoinsFirst ? "offering" : "answering")): \(total) packets in 4 files, lost \(stats["packetsLost"] ?? "?"), first media "
                   + "\(connections.compactMap { $0["firstMediaMilliseconds"] as? Int }) ms")
         }
     }
