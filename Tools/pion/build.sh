@@ -4,7 +4,7 @@
 #   Tools/pion/build.sh OUTPUT [peer|recorder]
 # Debian installs Pion v3 under /usr/share/gocode/src/github.com/pion/webrtc, without a /v3 folder.
 # GOPATH mode resolves the /v3 import paths there only for code that lives in a GOPATH tree and has a
-# go.mod ("minimal module compatibility"), so the peer is copied into a temporary GOPATH first.
+# go.mod ("minimal module compatibility"), so the program is copied into a temporary GOPATH first.
 set -euo pipefail
 output="$(realpath -m "${1:?usage: build.sh OUTPUT}")"
 program="${2:-peer}"
