@@ -8,6 +8,8 @@ import RoomServer
 
 /// `engage-bot bench`: the recorder in a process of its own against a crowd process of N replaying
 /// participants on the embedded room, for several N; a table and a JSON file of what the recorder cost.
+/// With `--recorder-cmd` (or `--compare-pion`) another recorder is measured the same way against the same
+/// kind of crowd, after or before the bot at each count, and the two are printed side by side with ratios.
 ///
 /// Not a test: timings depend on the machine and its load. Build with `-c release` before believing numbers.
 struct BenchCommand: AsyncParsableCommand {
@@ -37,6 +39,28 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Run every count twice, the recorder with loss repair and with --no-loss-repair (which goes first alternates from count to count), and report the CPU ratio.")
     var compareLossRepair = false
 
+    @Option(help: ArgumentHelp(
+        "Another recorder to measure at every count beside the bot, a shell command template.",
+        discussion: """
+            Placeholders, replaced by shell-quoted values (do not quote them again): {url} the room's WebSocket URL; \
+            {output} a folder for its files (it exists); {stats} where it must write JSON whose top-level \
+            "packetsReceived" and "packetsLost" (sequence gaps) the bench reads after it exits. It must join the room \
+            at once, record until SIGINT, then exit; the bench reads "first media packet N ms" lines from its standard \
+            output and error, one per connection. It runs as `sh -c 'exec TEMPLATE'`, so the process measured is the \
+            command itself. Which of the two goes first alternates from count to count. Example: \
+            --recorder-cmd '/tmp/pion-recorder --ws {url} --output {output} --stats {stats}'
+            """))
+    var recorderCmd: String?
+
+    @Option(help: "The other recorder's name in the tables (with --recorder-cmd).")
+    var recorderLabel = "other"
+
+    @Flag(help: "Build the reference Pion recorder (Tools/pion/build.sh, run from the package's folder) and measure it beside the bot, as --recorder-cmd does.")
+    var comparePion = false
+
+    @Flag(help: "With --recorder-cmd or --compare-pion: measure only the other recorder, not the bot.")
+    var noBot = false
+
     func run() async throws {
         let logger = BotLogging.bootstrap(level: logLevel)
         let participantCounts = counts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -45,8 +69,17 @@ struct BenchCommand: AsyncParsableCommand {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let profiled = profileAt ?? participantCounts.max() ?? 0
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let other = try otherRecorder()
+        if compareLossRepair, other != nil {
+            throw ValidationError("--compare-loss-repair compares the bot with itself: leave out --recorder-cmd and --compare-pion")
+        }
+        if noBot, other == nil { throw ValidationError("--no-bot needs --recorder-cmd or --compare-pion") }
         var results: [BenchRun.Result] = []
-        for (position, count) in participantCounts.enumerated() {
+        if let other {
+            results = try await compareRecorders(other, counts: participantCounts, executable: executable, profiled: profiled,
+                                                 logger: logger)
+        }
+        for (position, count) in participantCounts.enumerated() where other == nil {
             // Alternating which goes first keeps a drift of the machine's load from passing for a cost: give a
             // count twice (--counts 25,25) to have it measured in both orders.
             let variants = !compareLossRepair ? [true] : position.isMultiple(of: 2) ? [true, false] : [false, true]
@@ -64,6 +97,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         var table = BenchRun.Result.table(results)
         if compareLossRepair { table += "\n" + BenchRun.Result.lossRepairRatios(results) }
+        if let other, !noBot { table += "\n\n" + BenchRun.Result.recorderRatios(results, other: other.label) }
         print(table)
         for result in results where !result.stages.isEmpty {
             print("\nCPU by stage at N = \(result.participants) (\(result.profileMethod)):")
@@ -75,6 +109,55 @@ struct BenchCommand: AsyncParsableCommand {
         try json.write(to: URL(fileURLWithPath: (output as NSString).appendingPathComponent("bench.json")))
         try table.write(toFile: (output as NSString).appendingPathComponent("bench.txt"), atomically: true, encoding: .utf8)
         print("written: \(output)/bench.json, \(output)/bench.txt")
+    }
+
+    /// The recorder set beside the bot: a name for the table and its command template.
+    struct OtherRecorder {
+        var label: String
+        var template: String
+    }
+
+    private func otherRecorder() throws -> OtherRecorder? {
+        if comparePion {
+            guard recorderCmd == nil else { throw ValidationError("give --compare-pion or --recorder-cmd, not both") }
+            let script = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Tools/pion/build.sh").path
+            guard FileManager.default.fileExists(atPath: script) else {
+                throw ValidationError("--compare-pion builds Tools/pion/recorder: run the bench from the package's folder (\(script) is not there)")
+            }
+            let binary = URL(fileURLWithPath: output).appendingPathComponent("pion-recorder").standardizedFileURL.path
+            print("· building the Pion recorder: Tools/pion/build.sh \(binary) recorder")
+            guard let build = MediaTools.runTool("/bin/bash", [script, binary, "recorder"]), build.status == 0,
+                  FileManager.default.isExecutableFile(atPath: binary) else {
+                throw ValidationError("Tools/pion/build.sh failed (scripts/setup.sh installs Go and Debian's Pion packages)")
+            }
+            return OtherRecorder(label: "pion", template: "\(BenchRun.shellQuoted(binary)) --ws {url} --output {output} --stats {stats}")
+        }
+        guard !recorderLabel.isEmpty, recorderLabel != "bot" else { throw ValidationError("--recorder-label cannot be empty or \"bot\"") }
+        return recorderCmd.map { OtherRecorder(label: recorderLabel, template: $0) }
+    }
+
+    /// Each count: the bot and the other recorder one after the other against the same kind of crowd, the
+    /// order alternating from count to count so that a drift of the machine's load does not pass for a cost.
+    private func compareRecorders(_ other: OtherRecorder, counts: [Int], executable: String, profiled: Int,
+                                  logger: Logger) async throws -> [BenchRun.Result] {
+        var results: [BenchRun.Result] = []
+        for (position, count) in counts.enumerated() {
+            let botFirst = position.isMultiple(of: 2)
+            let order: [OtherRecorder?] = noBot ? [other] : botFirst ? [nil, other] : [other, nil]
+            for recorder in order {
+                let label = recorder?.label ?? "bot"
+                let folderName = recorder == nil ? "bot" : "other-" + String(label.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.prefix(20))
+                print("· N = \(count), \(label): starting")
+                let run = BenchRun(executable: executable, participants: count, seconds: seconds,
+                                   folder: (output as NSString).appendingPathComponent("n-\(count)-\(position)-\(folderName)"),
+                                   profileSeconds: count == profiled && recorder == nil ? profileSeconds : 0,
+                                   otherRecorder: recorder)
+                let result = try await run.run(logger: logger)
+                results.append(result)
+                print("· N = \(count), \(label): \(result.summaryLine)")
+            }
+        }
+        return results
     }
 }
 
@@ -101,6 +184,8 @@ struct BenchRun {
     let profileSeconds: Double
     /// False: the recorder runs with `--no-loss-repair` (no NACK, no RTX), to see what repair costs.
     var lossRepair = true
+    /// Another recorder measured in the bot's place (`--recorder-cmd`).
+    var otherRecorder: BenchCommand.OtherRecorder? = nil
 
     struct Stage: Codable {
         var name: String
@@ -109,6 +194,8 @@ struct BenchRun {
 
     struct Result: Codable {
         var participants: Int
+        /// "bot", or the other recorder's label ("pion", "other").
+        var recorder: String
         var lossRepair: Bool
         var connected: Int
         var windowSeconds: Double
@@ -131,6 +218,8 @@ struct BenchRun {
         var stages: [Stage]
         var profileMethod: String
 
+        var cpuSecondsPerParticipantMinute: Double { cpuPercentPerParticipant * 60 / 100 }
+
         var medianFirstMedia: Int {
             let sorted = firstMediaMilliseconds.sorted()
             return sorted.isEmpty ? -1 : sorted[sorted.count / 2]
@@ -150,29 +239,62 @@ struct BenchRun {
                 let pair = results[start...(start + 1)]
                 guard let with = pair.first(where: \.lossRepair), let without = pair.first(where: { !$0.lossRepair }),
                       with.participants == without.participants, without.cpuPercentPerParticipant > 0 else { continue }
-                let perMinute = { (r: Result) in r.cpuPercentPerParticipant * 60 / 100 }
+                let perMinute = \Result.cpuSecondsPerParticipantMinute
                 let order = pair.first?.lossRepair == true ? "repair first" : "repair second"
-                lines.append("N = \(with.participants) (\(order)): CPU per participant-minute \(String(format: "%.3f", perMinute(with))) s with loss "
-                    + "repair, \(String(format: "%.3f", perMinute(without))) s without: ratio "
+                lines.append("N = \(with.participants) (\(order)): CPU per participant-minute \(String(format: "%.3f", with[keyPath: perMinute])) s with loss "
+                    + "repair, \(String(format: "%.3f", without[keyPath: perMinute])) s without: ratio "
                     + String(format: "%.3f", with.cpuPercentPerParticipant / without.cpuPercentPerParticipant))
             }
             return lines.joined(separator: "\n") + "\n"
         }
 
+        /// Per count, the bot beside the other recorder measured next to it: each figure for both, and bot / other.
+        static func recorderRatios(_ results: [Result], other: String) -> String {
+            let header = ["N", "first", "CPU s/part-min bot", other, "ratio", "µs/pkt bot", other, "ratio", "peak RSS MiB bot", other,
+                          "ratio", "lost bot", other, "kdrops bot", other, "1st media med bot", other, "ratio", "1st media max bot",
+                          other, "ratio", "leave ms bot", other, "ratio"]
+            func ratio(_ bot: Double, _ other: Double) -> String { other > 0 && bot >= 0 ? String(format: "%.2f", bot / other) : "-" }
+            var rows: [[String]] = []
+            for start in stride(from: 0, to: results.count - 1, by: 2) {
+                let pair = results[start...(start + 1)]
+                guard let bot = pair.first(where: { $0.recorder == "bot" }), let them = pair.first(where: { $0.recorder != "bot" }),
+                      bot.participants == them.participants else { continue }
+                let botMax = bot.firstMediaMilliseconds.max() ?? -1, themMax = them.firstMediaMilliseconds.max() ?? -1
+                rows.append([
+                    "\(bot.participants)", pair.first?.recorder ?? "?",
+                    String(format: "%.3f", bot.cpuSecondsPerParticipantMinute), String(format: "%.3f", them.cpuSecondsPerParticipantMinute),
+                    ratio(bot.cpuSecondsPerParticipantMinute, them.cpuSecondsPerParticipantMinute),
+                    String(format: "%.1f", bot.microsecondsPerPacket), String(format: "%.1f", them.microsecondsPerPacket),
+                    ratio(bot.microsecondsPerPacket, them.microsecondsPerPacket),
+                    String(format: "%.1f", bot.peakRSSMiB), String(format: "%.1f", them.peakRSSMiB), ratio(bot.peakRSSMiB, them.peakRSSMiB),
+                    "\(bot.packetsLost)", "\(them.packetsLost)", "\(bot.kernelDrops)", "\(them.kernelDrops)",
+                    "\(bot.medianFirstMedia)", "\(them.medianFirstMedia)", ratio(Double(bot.medianFirstMedia), Double(them.medianFirstMedia)),
+                    "\(botMax)", "\(themMax)", ratio(Double(botMax), Double(themMax)),
+                    "\(bot.leaveMilliseconds)", "\(them.leaveMilliseconds)",
+                    ratio(Double(bot.leaveMilliseconds), Double(them.leaveMilliseconds)),
+                ])
+            }
+            return "bot beside \(other), ratios bot / \(other):\n" + TextTable.render(header: header, rows: rows)
+        }
+
         static func table(_ results: [Result]) -> String {
-            let header = ["N", "repair", "conn", "rec CPU s", "% core", "% core/part", "Δ% core/part", "µs/pkt", "packets", "lost",
+            let header = ["N", "recorder", "repair", "conn", "rec CPU s", "% core", "% core/part", "CPU s/part-min", "Δ% core/part", "µs/pkt",
+                          "packets", "lost",
                           "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "leave ms",
                           "crowd % core"]
             // Marginal costs against the smallest N take out what the recorder spends with nobody there
             // (its own tile, timers, the runtime's footprint).
             let rows = results.map { r in
-                let base = results.filter { $0.lossRepair == r.lossRepair }.min { $0.participants < $1.participants }
+                let base = results.filter { $0.lossRepair == r.lossRepair && $0.recorder == r.recorder }
+                    .min { $0.participants < $1.participants }
                 let extra = Double(r.participants - (base?.participants ?? 0))
                 let marginalCPU = extra > 0 ? (r.cpuPercentOfOneCore - (base?.cpuPercentOfOneCore ?? 0)) / extra : nil
                 let marginalRSS = extra > 0 ? (r.peakRSSMiB - (base?.peakRSSMiB ?? 0)) / extra : nil
                 return [
-                    "\(r.participants)", r.lossRepair ? "on" : "off", "\(r.connected)", String(format: "%.2f", r.recorderCPUSecondsWindow),
+                    "\(r.participants)", r.recorder, r.recorder == "bot" ? (r.lossRepair ? "on" : "off") : "-", "\(r.connected)",
+                    String(format: "%.2f", r.recorderCPUSecondsWindow),
                     String(format: "%.1f", r.cpuPercentOfOneCore), String(format: "%.2f", r.cpuPercentPerParticipant),
+                    String(format: "%.3f", r.cpuSecondsPerParticipantMinute),
                     marginalCPU.map { String(format: "%.2f", $0) } ?? "-",
                     String(format: "%.1f", r.microsecondsPerPacket), "\(r.packetsReceived)", "\(r.packetsLost)",
                     "\(r.kernelDrops)", String(format: "%.1f", r.peakRSSMiB), String(format: "%.2f", r.rssPerParticipantMiB),
@@ -193,9 +315,21 @@ struct BenchRun {
             logger: logger)
         let url = "ws://127.0.0.1:\(server.port)/bench"
         let recorderLog = (folder as NSString).appendingPathComponent("recorder.log")
-        let recorder = try BenchProcess.spawn(
-            executable, ["join", url, "--name", "recorder", "--output", folder] + (lossRepair ? [] : ["--no-loss-repair"]),
-            log: recorderLog)
+        let otherOutput = (folder as NSString).appendingPathComponent("recording")
+        let otherStats = (folder as NSString).appendingPathComponent("recorder-stats.json")
+        let recorder: BenchProcess
+        if let otherRecorder {
+            try FileManager.default.createDirectory(atPath: otherOutput, withIntermediateDirectories: true)
+            let command = otherRecorder.template.replacingOccurrences(of: "{url}", with: Self.shellQuoted(url))
+                .replacingOccurrences(of: "{output}", with: Self.shellQuoted(otherOutput))
+                .replacingOccurrences(of: "{stats}", with: Self.shellQuoted(otherStats))
+            try command.write(toFile: (folder as NSString).appendingPathComponent("recorder-command.txt"), atomically: true, encoding: .utf8)
+            recorder = try BenchProcess.spawn("/bin/sh", ["-c", "exec " + command], log: recorderLog)
+        } else {
+            recorder = try BenchProcess.spawn(
+                executable, ["join", url, "--name", "recorder", "--output", folder] + (lossRepair ? [] : ["--no-loss-repair"]),
+                log: recorderLog)
+        }
         try await Task.sleep(for: .milliseconds(1500))
         let settle = 10.0 + Double(participants) * 0.3
         let crowdSeconds = settle + seconds + profileSeconds + 15
@@ -233,16 +367,20 @@ struct BenchRun {
         await crowd.wait(timeout: .seconds(20))
         try? await server.shutdown()
 
-        let counts = manifestCounts()
+        let counts = otherRecorder == nil ? manifestCounts() : Self.statsCounts(otherStats)
+        if otherRecorder != nil, counts == nil {
+            print("· the other recorder wrote no readable \(otherStats) (top-level packetsReceived and packetsLost): packets count as 0")
+        }
         let windowCPU = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
         let media = firstMedia(recorderLog)
         return Result(
-            participants: participants, lossRepair: lossRepair, connected: media.count, windowSeconds: window,
+            participants: participants, recorder: otherRecorder?.label ?? "bot", lossRepair: lossRepair, connected: media.count,
+            windowSeconds: window,
             recorderCPUSecondsWindow: windowCPU, recorderUserSecondsWindow: cpu1.user - cpu0.user,
             recorderSystemSecondsWindow: cpu1.system - cpu0.system, recorderCPUSecondsTotal: total.user + total.system,
             cpuPercentOfOneCore: 100 * windowCPU / window, cpuPercentPerParticipant: 100 * windowCPU / window / Double(participants),
-            packetsReceived: counts.received, packetsLost: counts.lost, kernelDrops: drops,
-            microsecondsPerPacket: counts.received > 0 ? 1e6 * (total.user + total.system) / Double(counts.received) : 0,
+            packetsReceived: counts?.received ?? 0, packetsLost: counts?.lost ?? 0, kernelDrops: drops,
+            microsecondsPerPacket: (counts?.received ?? 0) > 0 ? 1e6 * (total.user + total.system) / Double(counts?.received ?? 1) : 0,
             peakRSSMiB: Double(memory.peakKilobytes) / 1024,
             rssPerParticipantMiB: Double(memory.peakKilobytes) / 1024 / Double(participants),
             firstMediaMilliseconds: media, leaveMilliseconds: leaveMilliseconds,
@@ -259,8 +397,24 @@ struct BenchRun {
         }
     }
 
+    /// Single quotes around a value for `sh`, each quote inside closed, escaped and reopened.
+    static func shellQuoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// The other recorder's totals from its stats file: nil when it is missing or not the expected JSON.
+    static func statsCounts(_ path: String) -> (received: Int, lost: Int)? {
+        struct Totals: Decodable {
+            var packetsReceived: Int
+            var packetsLost: Int
+        }
+        guard let data = FileManager.default.contents(atPath: path),
+              let totals = try? JSONDecoder().decode(Totals.self, from: data) else { return nil }
+        return (totals.packetsReceived, totals.packetsLost)
+    }
+
     /// Packets received and lost (sequence gaps) over every track of the recorder's final manifest.
-    private func manifestCounts() -> (received: Int, lost: Int) {
+    private func manifestCounts() -> (received: Int, lost: Int)? {
         var received = 0, lost = 0
         let walker = FileManager.default.enumerator(atPath: folder)
         while let entry = walker?.nextObject() as? String {

@@ -1,0 +1,3 @@
+module engagebot/tools/pion/recorder
+
+go 1.19
