@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-60}"
 shift || true
-scratch=.build-fuzz
+# FUZZ_SCRATCH lets a second checkout (a worktree) build beside another without sharing its build folder.
+scratch="${FUZZ_SCRATCH:-.build-fuzz}"
 # Optimized code runs several times more inputs per second; FUZZ_CONFIGURATION=debug builds faster.
 configuration="${FUZZ_CONFIGURATION:-release}"
 work="$scratch/runs"

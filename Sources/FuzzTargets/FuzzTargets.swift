@@ -12,6 +12,7 @@ public enum FuzzTargets {
         DepacketizerTargets.opus,
         SignallingTarget.target,
         NewsFeedTarget.target,
+        WebMRepairTarget.target,
         JitterBufferTarget.target,
         ParticipantRecorderTarget.target,
         SCTPAssociationTarget.target,

@@ -12,18 +12,20 @@ public enum TextCleaner {
     /// Skips `<…>` tags and the content of script/style elements. A `<` that cannot start a tag
     /// (as in "a < b") is kept as text.
     public static func stripTags(_ text: String) -> String {
+        let characters = Array(text)
         var output = ""
         output.reserveCapacity(text.utf8.count)
-        var index = text.startIndex
+        var closers: [Int?]?
+        var index = 0
         var skippingUntil: String?
-        while index < text.endIndex {
-            let character = text[index]
-            guard character == "<", let end = tagEnd(in: text, from: index) else {
+        while index < characters.count {
+            let character = characters[index]
+            guard character == "<", let end = tagEnd(in: characters, from: index, closers: &closers) else {
                 if skippingUntil == nil { output.append(character) }
-                index = text.index(after: index)
+                index += 1
                 continue
             }
-            let name = tagName(text[text.index(after: index)..<end])
+            let name = tagName(characters[(index + 1)..<end])
             if let closing = skippingUntil {
                 if name == closing { skippingUntil = nil }
             } else if name == "script" || name == "style" {
@@ -32,34 +34,45 @@ public enum TextCleaner {
                 // A tag separates words ("a<br>b" is two words), collapse() tidies the extra space.
                 output.append(" ")
             }
-            index = text.index(after: end)
+            index = end + 1
         }
         return output
     }
 
     /// The `>` closing a tag that starts at `start`, or nil when `<` is just a character.
-    private static func tagEnd(in text: String, from start: String.Index) -> String.Index? {
-        let next = text.index(after: start)
-        guard next < text.endIndex else { return nil }
-        let first = text[next]
+    private static func tagEnd(in characters: [Character], from start: Int, closers: inout [Int?]?) -> Int? {
+        let next = start + 1
+        guard next < characters.count else { return nil }
+        let first = characters[next]
         guard first.isLetter || first == "/" || first == "!" || first == "?" else { return nil }
-        var quote: Character?
-        var index = next
-        while index < text.endIndex {
-            let character = text[index]
-            if let open = quote {
-                if character == open { quote = nil }
-            } else if character == "\"" || character == "'" {
-                quote = character
-            } else if character == ">" {
-                return index
-            }
-            index = text.index(after: index)
-        }
-        return nil
+        if closers == nil { closers = closingBrackets(characters) }
+        return closers?[next] ?? nil
     }
 
-    private static func tagName(_ inner: Substring) -> String {
+    /// For every position, the first `>` from there on that no quote opened on the way hides: where a tag
+    /// starting just before it ends. Scanning forward from each `<` instead cost quadratic time when none
+    /// closes (a feed title of 64 KiB of `<a` kept a core busy for minutes); this is one pass from the end,
+    /// carrying the answer for each of the three states a scan can be in (outside quotes, inside `"`, inside `'`).
+    private static func closingBrackets(_ characters: [Character]) -> [Int?] {
+        var result = [Int?](repeating: nil, count: characters.count)
+        var outside: Int?, insideDouble: Int?, insideSingle: Int?
+        for index in characters.indices.reversed() {
+            let character = characters[index]
+            let fromOutside: Int? = switch character {
+            case ">": index
+            case "\"": insideDouble
+            case "'": insideSingle
+            default: outside
+            }
+            if character == "\"" { insideDouble = outside }
+            if character == "'" { insideSingle = outside }
+            outside = fromOutside
+            result[index] = outside
+        }
+        return result
+    }
+
+    private static func tagName(_ inner: ArraySlice<Character>) -> String {
         var name = ""
         for character in inner {
             if character.isLetter || character.isNumber || (character == "/" && name.isEmpty) {

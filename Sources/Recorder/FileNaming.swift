@@ -22,9 +22,11 @@ public struct FileNaming: Sendable {
                 stem.unicodeScalars.append("_")
             }
         }
-        // Leading dots would hide the file or walk upwards; edge spaces confuse shells.
-        while let first = stem.first, first == "." || first == " " { stem.removeFirst() }
-        while let last = stem.last, last == " " || last == "." { stem.removeLast() }
+        // Leading dots would hide the file or walk upwards; edge spaces confuse shells. By scalar, not by
+        // Character: a dot followed by a combining mark (".\u{345}") is one Character that is not ".", and
+        // the file it named was hidden.
+        while let first = stem.unicodeScalars.first, first == "." || first == " " { stem.unicodeScalars.removeFirst() }
+        while let last = stem.unicodeScalars.last, last == " " || last == "." { stem.unicodeScalars.removeLast() }
         return stem.isEmpty ? "participant" : stem
     }
 

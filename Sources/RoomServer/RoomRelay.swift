@@ -105,9 +105,11 @@ public struct RoomRelay: Sendable {
     /// The room a WebSocket path joins: the path without query or trailing slashes, or the one shared room.
     public func roomKey(forPath path: String) -> String {
         if singleRoom { return "*" }
-        var trimmed = Substring(path.prefix { $0 != "?" && $0 != "#" })
-        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
-        return trimmed.isEmpty ? "/" : String(trimmed)
+        let trimmed = path.prefix { $0 != "?" && $0 != "#" }
+        // Trailing slashes go, all but a lone leading one, found in one pass: dropping them one by one and
+        // counting what was left each time kept the event loop busy for seconds on a path of 32,000 slashes.
+        let kept = trimmed.lastIndex { $0 != "/" }.map { trimmed[...$0] } ?? trimmed.prefix(1)
+        return kept.isEmpty ? "/" : String(kept)
     }
 
     /// Admits a new connection, or returns nil when the server is full (close it with `tryAgainLater`).

@@ -40,4 +40,22 @@ import Testing
         #expect(DurationText.parse("45") == .seconds(45))
         for bad in ["", "h", "1x", "0s", "1h30"] { #expect(DurationText.parse(bad) == nil, "\(bad)") }
     }
+
+    /// `news.every` in the service's API and `/every` on the control socket: a duration whose seconds do not
+    /// fit 64 bits trapped in the multiplication or the sum; it is refused now, as any malformed duration.
+    @Test func durationsTooLongToCountAreRefused() {
+        for bad in ["9223372036854775807h", "3000000000000000h", "200000000000000000m",
+                    "9223372036854775807s1s", "5000000000000000000s5000000000000000000s"] {
+            #expect(DurationText.parse(bad) == nil, "\(bad)")
+        }
+        #expect(DurationText.parse("9223372036854775807s") == .seconds(Int64.max))
+        #expect(DurationText.parse("2562047788015215h") == .seconds(2_562_047_788_015_215 * 3600))
+    }
+
+    /// Beyond Int64 nanoseconds (292 years) an `/every` period once trapped when the next firing was computed.
+    @Test func aPeriodOfCenturiesStillSchedules() throws {
+        let schedule = try #require(AnnouncementSchedule.parse(command: "/every 9999999999s far future"))
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        #expect(schedule.nextFire(after: start, setAt: start) > start.addingTimeInterval(9_000_000_000))
+    }
 }

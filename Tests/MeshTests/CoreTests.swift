@@ -20,6 +20,17 @@ import Testing
         #expect(reader.isAtEnd)
     }
 
+    /// Durations a request may carry (`/every 9999999999s`) reach `nanoseconds`, which multiplied without a
+    /// check and trapped beyond ±292 years; it saturates now, as its documentation always said.
+    @Test func durationNanosecondsSaturate() {
+        #expect(Duration.seconds(9_999_999_999).nanoseconds == .max)
+        #expect(Duration.seconds(-9_999_999_999).nanoseconds == .min)
+        #expect(Duration.seconds(Int64.max).secondsValue == Double(Int64.max) / 1e9)
+        #expect(Duration.seconds(9_223_372_036).nanoseconds + 0 == 9_223_372_036_000_000_000)
+        #expect((Duration.seconds(9_223_372_036) + .milliseconds(999)).nanoseconds == .max)
+        #expect(Duration.milliseconds(-1500).nanoseconds == -1_500_000_000)
+    }
+
     @Test func addressesParse() {
         #expect(TransportAddress(host: "127.0.0.1", port: 5)?.addressBytes == [127, 0, 0, 1])
         #expect(TransportAddress(host: "::1", port: 5)?.addressBytes == Array(repeating: 0, count: 15) + [1])

@@ -46,6 +46,16 @@ func parsed(_ text: String) -> JSONValue? {
         #expect(other.roomKey(forPath: "/x") == "/x")
     }
 
+    @Test func roomKeysDropTrailingSlashesInOnePass() {
+        let relay = RoomRelay()
+        for (path, key) in [("/r///", "/r"), ("/r/s/?q=1", "/r/s"), ("////", "/"), ("", "/"), ("/", "/"), ("?x", "/"),
+                            ("r/", "r"), ("/a/#f", "/a")] {
+            #expect(relay.roomKey(forPath: path) == key, "\(path)")
+        }
+        // Quadratic before: 6.3 s in the debug build for this path, on the event loop every socket shares.
+        #expect(relay.roomKey(forPath: "/r" + String(repeating: "/", count: 32_000)) == "/r")
+    }
+
     @Test func otherActionsAreBroadcastToTheRoomIncludingTheSenderWithTheSendersChannel() throws {
         var relay = relay()
         let a = try join(&relay, "/room")

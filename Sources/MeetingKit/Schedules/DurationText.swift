@@ -11,20 +11,31 @@ public enum DurationText {
                 number.append(character)
             } else {
                 guard let value = Int64(number) else { return nil }
+                let unit: Int64
                 switch character {
-                case "h": total += value * 3600
-                case "m": total += value * 60
-                case "s": total += value
+                case "h": unit = 3600
+                case "m": unit = 60
+                case "s": unit = 1
                 default: return nil
                 }
+                // The text comes from the service's API and the control socket: a duration too long to
+                // count is refused, not trapped on.
+                let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
+                guard !overflow, let sum = Self.adding(seconds, to: total) else { return nil }
+                total = sum
                 number = ""
                 sawUnit = true
             }
         }
         if !number.isEmpty {
-            guard !sawUnit, let value = Int64(number) else { return nil }
-            total += value
+            guard !sawUnit, let value = Int64(number), let sum = Self.adding(value, to: total) else { return nil }
+            total = sum
         }
         return total > 0 ? .seconds(total) : nil
+    }
+
+    private static func adding(_ seconds: Int64, to total: Int64) -> Int64? {
+        let (sum, overflow) = total.addingReportingOverflow(seconds)
+        return overflow ? nil : sum
     }
 }

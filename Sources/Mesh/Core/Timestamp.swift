@@ -25,10 +25,15 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
 }
 
 extension Duration {
-    /// The whole duration in nanoseconds (saturating far outside any protocol timer's range).
+    /// The whole duration in nanoseconds, saturating beyond Int64's ±292 years (far outside any protocol
+    /// timer's range, but not outside what a request may ask for: `/every 9999999999s`).
     public var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, sumOverflow) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        if sumOverflow { return attoseconds < 0 ? .min : .max }
+        return sum
     }
     public var secondsValue: Double { Double(nanoseconds) / 1e9 }
 }

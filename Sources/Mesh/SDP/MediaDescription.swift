@@ -33,12 +33,21 @@ public struct MediaDescription: SDPAttributeContainer, Sendable, Hashable {
     public var rtcpReducedSize: Bool { hasAttribute("rtcp-rsize") }
 
     /// Formats as RTP payload types, skipping any that are not numbers (non-RTP protocols).
-    public var payloadTypes: [UInt8] { formats.compactMap { sdpPayloadType(Substring($0)) } }
+    /// A payload type listed twice counts once (so there are at most 128).
+    public var payloadTypes: [UInt8] {
+        var seen: Set<UInt8> = []
+        return formats.compactMap { sdpPayloadType(Substring($0)) }.filter { seen.insert($0).inserted }
+    }
 
     public var rtpMaps: [RTPMap] { values("rtpmap").compactMap { try? RTPMap(sdpValue: Substring($0)) } }
 
     public func rtpMap(for payloadType: UInt8) -> RTPMap? {
         rtpMaps.first { $0.payloadType == payloadType }
+    }
+
+    /// Each payload type's first `a=rtpmap`, read once: looking one up per payload type re-read them all.
+    public var rtpMapsByPayloadType: [UInt8: RTPMap] {
+        Dictionary(rtpMaps.map { ($0.payloadType, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public var formatParameters: [FormatParameters] {
@@ -47,6 +56,11 @@ public struct MediaDescription: SDPAttributeContainer, Sendable, Hashable {
 
     public func formatParameters(for payloadType: UInt8) -> FormatParameters? {
         formatParameters.first { $0.payloadType == payloadType }
+    }
+
+    /// Each payload type's first `a=fmtp`, read once.
+    public var formatParametersByPayloadType: [UInt8: FormatParameters] {
+        Dictionary(formatParameters.map { ($0.payloadType, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public var rtcpFeedback: [RTCPFeedback] {
@@ -69,13 +83,16 @@ public struct MediaDescription: SDPAttributeContainer, Sendable, Hashable {
     /// SSRCs in order of first appearance, each with its cname and msid if signalled.
     public var ssrcs: [SSRCDescription] {
         var result: [SSRCDescription] = []
+        // Found by dictionary: an offer may hold thousands of a=ssrc lines.
+        var indices: [UInt32: Int] = [:]
         for attribute in ssrcAttributes {
             let index: Int
-            if let existing = result.firstIndex(where: { $0.ssrc == attribute.ssrc }) {
+            if let existing = indices[attribute.ssrc] {
                 index = existing
             } else {
                 result.append(SSRCDescription(ssrc: attribute.ssrc))
                 index = result.count - 1
+                indices[attribute.ssrc] = index
             }
             switch attribute.name {
             case "cname": result[index].cname = attribute.value

@@ -189,10 +189,14 @@ public enum NegotiationError: Error, Sendable, Hashable, CustomStringConvertible
 
 enum MediaReading {
     /// Recordable codecs of an m-line, in its format order.
+    /// The attributes are read once per m-line: one offer frame can list tens of thousands of formats and
+    /// attributes, and reading every `a=rtpmap` again for each format cost their product.
     static func recordableCodecs(in media: MediaDescription) -> [(RTPMap, RecordableCodec)] {
-        media.payloadTypes.compactMap { pt in
-            guard let map = media.rtpMap(for: pt),
-                  let codec = RecordableCodec(rtpMap: map, parameters: media.formatParameters(for: pt)),
+        let maps = media.rtpMapsByPayloadType
+        let parameters = media.formatParametersByPayloadType
+        return media.payloadTypes.compactMap { pt in
+            guard let map = maps[pt],
+                  let codec = RecordableCodec(rtpMap: map, parameters: parameters[pt]),
                   codec.kind == media.kind
             else { return nil }
             return (map, codec)
@@ -200,9 +204,10 @@ enum MediaReading {
     }
 
     static func negotiatedCodec(_ map: RTPMap, _ codec: RecordableCodec, in media: MediaDescription) -> NegotiatedCodec {
+        let maps = media.rtpMapsByPayloadType
+        let parameters = media.formatParametersByPayloadType
         let rtx = media.payloadTypes.first { pt in
-            media.rtpMap(for: pt)?.encodingName.lowercased() == "rtx"
-                && media.formatParameters(for: pt)?.associatedPayloadType == map.payloadType
+            maps[pt]?.encodingName.lowercased() == "rtx" && parameters[pt]?.associatedPayloadType == map.payloadType
         }
         let hasTransportCC = media.extMaps.contains { $0.uri == HeaderExtensionURI.transportWideCC }
         var feedback: [RTCPFeedback] = []
@@ -214,7 +219,7 @@ enum MediaReading {
         }
         return NegotiatedCodec(
             codec: codec, payloadType: map.payloadType, clockRate: map.clockRate, channels: map.channels,
-            parameters: media.formatParameters(for: map.payloadType)?.parameters ?? [],
+            parameters: parameters[map.payloadType]?.parameters ?? [],
             rtxPayloadType: rtx, feedback: feedback)
     }
 

@@ -110,9 +110,12 @@ public struct RemoteTransportParameters: Sendable, Hashable {
         guard let fingerprint = description.fingerprint(for: transport) else {
             throw NegotiationError.missingFingerprint(mid: mid)
         }
+        // Duplicates found through a set: searching the list for each candidate costs the square of their
+        // number, and an offer may be 4,096 lines of candidates.
         var candidates: [String] = []
+        var seen: Set<String> = []
         for media in [transport] + live {
-            for candidate in media.candidates where !candidates.contains(candidate) {
+            for candidate in media.candidates where seen.insert(candidate).inserted {
                 candidates.append(candidate)
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Mesh
 
@@ -80,6 +81,36 @@ import Testing
         // One UDP candidate per m-line (three ports) plus the TCP active one they share.
         #expect(result.remote.candidates.count == 4)
         #expect(result.remote.candidates.first?.contains("59009") == true)
+    }
+
+    /// An offer may hold up to the parser's 4,096 lines, nearly all candidates; each was searched for in the
+    /// list so far. Duplicates still go, first occurrence first.
+    @Test func thousandsOfCandidatesAreDeduplicatedInOnePass() throws {
+        let offer = try SDPFixtures.text("chromium-156-offer")
+        let marker = "a=candidate:2113270380 1 udp 2122260223 127.0.0.1 59009 typ host generation 0 network-id 1 network-cost 50"
+        let extra = (0..<3_800).map { "a=candidate:\($0) 1 udp 1 10.0.\($0 / 250).\($0 % 250) 9 typ host" }
+        let crowded = offer.replacingOccurrences(
+            of: marker, with: ([marker] + extra + [marker, extra[0]]).joined(separator: "\r\n"))
+        let remote = try RemoteTransportParameters(from: SessionDescription(parsing: crowded))
+        #expect(remote.candidates.count == 3_800 + 4)  // the fixture's four, then the new ones
+        #expect(remote.candidates.first?.contains("59009") == true)
+        #expect(Set(remote.candidates).count == remote.candidates.count)
+    }
+
+    /// One video m-line listing payload type 96 twenty thousand times and carrying 3,800 copies of its rtpmap
+    /// (within the parser's 256 KiB and 4,096 lines): every format re-read every rtpmap. Now the
+    /// formats count once each and the attributes are read once, and the answer is the fixture's.
+    @Test func formatsAndAttributesRepeatedThousandsOfTimesCostOnePass() throws {
+        let offer = try SDPFixtures.text("chromium-156-offer")
+        let videoLine = try #require(offer.split(separator: "\r\n").first { $0.hasPrefix("m=video") })
+        let crowded = offer.replacingOccurrences(
+            of: String(videoLine),
+            with: String(videoLine) + String(repeating: " 96", count: 20_000) + "\r\n"
+                + [String](repeating: "a=rtpmap:96 VP8/90000", count: 3_800).joined(separator: "\r\n"))
+        let result = try makeAnswer(to: SessionDescription(parsing: crowded), local: Self.local)
+        let plain = try makeAnswer(to: SDPFixtures.parsed("chromium-156-offer"), local: Self.local)
+        #expect(result.media[1].codec == plain.media[1].codec)
+        #expect(result.answer.media[1].formats == ["96", "97"])
     }
 
     @Test func preferVP9Policy() throws {
