@@ -24,7 +24,6 @@ public final class PeerConnectionChannel: Sendable {
         makeConnection: @escaping @Sendable (TransportAddress, Timestamp) throws -> PeerConnection
     ) async throws -> PeerConnectionChannel {
         let channel = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .bind(host: host, port: 0).get()
         do {
