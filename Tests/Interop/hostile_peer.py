@@ -64,6 +64,7 @@ class Attack:
         self.announced: dict[str, int] = {}
         self.payload_types: dict[str, list[int]] = {}
         self.sequence_offset = 0
+        self.sequence_phase_packets = 0
         self.timestamp_offset = 0
         self.t0 = time.monotonic()
         self.max_loop_lag = 0.0
@@ -172,7 +173,10 @@ async def mutate_rtp(transport, data: bytes) -> None:
         return
     if phase == "sequence-jump":
         # Forward only, and each jump stays in force: libsrtp refuses to protect an index it has passed.
-        jump = rng.choice([600, 3001, 10000, 20000, 30000]) if rng.random() < 0.05 else 0
+        # Every 8th packet of the phase jumps, so a peer slowed by a loaded machine still sends enough jumps
+        # (a 5 % chance per packet once sent only 3 in a short phase).
+        a.sequence_phase_packets += 1
+        jump = rng.choice([600, 3001, 10000, 20000, 30000]) if a.sequence_phase_packets % 8 == 1 else 0
         a.sequence_offset += jump
         out = with_fields(header, sequence=sequence + jump)
         await send_raw(transport, bytes(out) + payload, "rtp", "sequenceJump" if jump else "legitimate")
