@@ -147,8 +147,7 @@ public actor RecordingRegistry {
         if let requested = request.news {
             var feeds: [URL] = []
             for text in requested.feeds {
-                guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                      url.host != nil else {
+                guard let url = ServiceSettings.httpURL(text) else {
                     throw .badRequest("news.feeds: http or https URLs, got '\(text)'")
                 }
                 feeds.append(url)

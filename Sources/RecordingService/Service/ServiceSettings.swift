@@ -173,7 +173,8 @@ public struct ServiceSettings: Codable, Sendable, Equatable {
                              partSize: max(1, Int(partMiB * 1_048_576)))
     }
 
-    private static func httpURL(_ text: String) -> URL? {
+    /// `text` as an absolute http or https URL with a host, or nil.
+    static func httpURL(_ text: String) -> URL? {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               url.host != nil else { return nil }
         return url
