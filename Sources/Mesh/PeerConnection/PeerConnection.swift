@@ -127,7 +127,9 @@ public final class PeerConnection {
     private var chatChannel: UInt16?
     private var routing = MediaRouting()
     private var admission = SSRCAdmission()
-    private var srtpInbound: SRTPSession?
+    private var inboundSources = InboundSRTPSources()
+    /// Readable inside the module so tests can see which sources it keeps state for.
+    private(set) var srtpInbound: SRTPSession?
     /// Readable inside the module so tests can act as a peer that protects its own packets.
     private(set) var srtpOutbound: SRTPSession?
     private var outgoingAudio: OutgoingTrack?
@@ -492,6 +494,13 @@ public final class PeerConnection {
 
     private func receiveRTP(_ bytes: [UInt8], at now: Timestamp) {
         guard let srtpInbound else { return }
+        // The SSRC is in the clear: a source the connection has no room for costs no decryption and no libsrtp state.
+        let source = bytes.count >= 12 ? Self.bigEndianWord(bytes, at: 8) : nil
+        if let source, !inboundSources.admitsRTP(from: source) {
+            statistics.unadmittedSourcePackets += 1
+            drop("RTP on a source beyond the \(InboundSRTPSources.maximumRTPSources) SRTP sources a connection keeps: ssrc \(source)")
+            return
+        }
         var plain = bytes
         do {
             try srtpInbound.unprotectRTP(&plain)
@@ -500,13 +509,25 @@ public final class PeerConnection {
             drop("SRTP packet failed to unprotect: \(error)")
             return
         }
+        let wentOn = deliverRTP(plain, at: now)
+        if let source, !inboundSources.rtpAuthenticated(from: source, isWanted: wentOn || admission.isAnnounced(source)) {
+            srtpInbound.forgetSource(source)
+        }
+    }
+
+    private static func bigEndianWord(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
+    }
+
+    /// Parses and routes one unprotected RTP packet; whether it went on as media.
+    private func deliverRTP(_ plain: [UInt8], at now: Timestamp) -> Bool {
         var packet: RTPPacket
         do {
             packet = try RTPPacket(parsing: plain)
         } catch {
             statistics.malformedPackets += 1
             drop("malformed RTP packet: \(error)")
-            return
+            return false
         }
         statistics.rtpPackets += 1
         if let id = routing.transportWideSequenceID, let data = packet.extensionData(id: id), data.count >= 2 {
@@ -520,19 +541,19 @@ public final class PeerConnection {
         if routing.retransmissionPayloadTypes[packet.payloadType] != nil {
             statistics.retransmissions += 1
             // RTX (RFC 4588): the original inside goes on as media; padding-only probes only fed congestion control.
-            guard let original = routing.unwrapRetransmission(packet, knownTracks: knownTracks) else { return }
+            guard let original = routing.unwrapRetransmission(packet, knownTracks: knownTracks) else { return false }
             packet = original
             isRetransmission = true
         }
         guard let track = routing.track(for: packet) else {
             statistics.unknownPayloadTypes += 1
             drop("RTP with a payload type that was not negotiated: \(packet.payloadType)")
-            return
+            return false
         }
         if case .refused(let report) = admission.admit(packet.ssrc, on: track) {
             statistics.unadmittedSourcePackets += 1
             if let report { outputs.append(.event(.dropped(report))) }
-            return
+            return false
         }
         let index: Int
         if let known = statisticsIndex[packet.ssrc] {
@@ -554,6 +575,7 @@ public final class PeerConnection {
             statistics.repair = lossRepair.statistics
         }
         outputs.append(.event(.rtp(packet, track, now)))
+        return true
     }
 
     private func receiveRTCP(_ bytes: [UInt8], at now: Timestamp) {
@@ -566,6 +588,9 @@ public final class PeerConnection {
             drop("SRTCP packet failed to unprotect: \(error)")
             return
         }
+        // Unprotecting made the sender's SSRC a libsrtp stream; SRTCP's 4-byte index and tag follow even an empty packet.
+        let sender = Self.bigEndianWord(bytes, at: 4)
+        if !inboundSources.rtcpAuthenticated(from: sender) { srtpInbound.forgetSource(sender) }
         let packets: [RTCPPacket]
         do {
             packets = try RTCPCompound.parse(plain)

@@ -143,6 +143,21 @@ public final class SRTPSession {
         }
     }
 
+    /// Whether libsrtp holds a stream (replay window, rollover counter) for `ssrc`.
+    public func holdsSource(_ ssrc: UInt32) -> Bool {
+        var rolloverCounter: UInt32 = 0
+        return srtp_get_stream_roc(session, ssrc, &rolloverCounter) == srtp_err_status_ok
+    }
+
+    /// Frees libsrtp's stream for `ssrc`. Under the wildcard template libsrtp makes one for every SSRC whose
+    /// first packet authenticates and keeps it for the session's life; `InboundSRTPSources` decides which stay.
+    /// A later packet of a forgotten source makes a fresh stream (a fresh replay window), so only sources
+    /// whose packets were all refused are forgotten.
+    public func forgetSource(_ ssrc: UInt32) {
+        // The one libsrtp call that takes the SSRC in network byte order.
+        _ = srtp_remove_stream(session, ssrc.bigEndian)
+    }
+
     private func transform(
         _ packet: inout [UInt8], reserve: Int, operation: String,
         _ body: (srtp_t, UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> srtp_err_status_t
