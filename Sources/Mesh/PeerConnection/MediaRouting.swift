@@ -18,6 +18,9 @@ struct MediaRouting: Sendable {
     private(set) var nackPayloadTypes: Set<UInt8> = []
     /// RTX SSRC to media SSRC, from the peer's `a=ssrc-group:FID`.
     private(set) var retransmissionSSRCs: [UInt32: UInt32] = [:]
+    /// RTX SSRC to media SSRC for a peer that signalled none: the first RTX source seen for a stream is its
+    /// partner from then on, and no other source may repair that stream.
+    private(set) var pinnedRetransmissionSSRCs: [UInt32: UInt32] = [:]
     /// The transport-wide sequence number extension id, when negotiated (same id on every m-line).
     private(set) var transportWideSequenceID: UInt8?
     private(set) var signalledVideoSSRCs: [UInt32] = []
@@ -60,16 +63,30 @@ struct MediaRouting: Sendable {
 
     var receivingKinds: Set<MediaTrack.Kind> { Set(routes.values.map(\.kind)) }
 
-    /// The media packet inside an RTX packet, on its media SSRC: the signalled FID partner, or else the one
-    /// stream already seen with the associated payload type. Nil for padding-only probes and RTX we cannot place.
-    func unwrapRetransmission(_ packet: RTPPacket, knownTracks: [UInt32: MediaTrack]) -> RTPPacket? {
+    /// The media packet inside an RTX packet, on its media SSRC: the signalled FID partner, or else, for a
+    /// stream whose RTX was not signalled, its pinned partner, the first RTX source seen while it was the one
+    /// stream of the associated payload type. Nil for padding-only probes and RTX we cannot place.
+    ///
+    /// An RTX packet rewrites the media stream's sequence numbers (OSN), so an RTX source that is not the
+    /// stream's partner is refused: a peer inventing RTX sources could otherwise push a sequence number far
+    /// ahead into the stream and make its jitter buffer take the real packets after it as late.
+    mutating func unwrapRetransmission(_ packet: RTPPacket, knownTracks: [UInt32: MediaTrack]) -> RTPPacket? {
         guard let mediaPayloadType = retransmissionPayloadTypes[packet.payloadType] else { return nil }
         let mediaSSRC: UInt32
         if let signalled = retransmissionSSRCs[packet.ssrc] {
             mediaSSRC = signalled
+        } else if let pinned = pinnedRetransmissionSSRCs[packet.ssrc] {
+            mediaSSRC = pinned
         } else {
             let candidates = knownTracks.values.filter { $0.payloadType == mediaPayloadType }
-            guard candidates.count == 1, let only = candidates.first else { return nil }
+            guard candidates.count == 1, let only = candidates.first,
+                  !retransmissionSSRCs.values.contains(only.ssrc),
+                  !pinnedRetransmissionSSRCs.values.contains(only.ssrc),
+                  pinnedRetransmissionSSRCs.count < SSRCAdmission.maximumSources
+            else { return nil }
+            // A padding-only probe carries no original: it places nothing, so it pins nothing.
+            guard packet.payload.count >= 2 else { return nil }
+            pinnedRetransmissionSSRCs[packet.ssrc] = only.ssrc
             mediaSSRC = only.ssrc
         }
         return RetransmissionPayload.unwrap(packet, mediaPayloadType: mediaPayloadType, mediaSSRC: mediaSSRC)

@@ -78,7 +78,7 @@ public struct PeerConnectionStatistics: Sendable {
     public var srtpFailures = 0
     public var malformedPackets = 0
     public var unknownPayloadTypes = 0
-    /// RTP on an SSRC that `SSRCAdmission` refused.
+    /// RTP on an SSRC that `SSRCAdmission` or `InboundSRTPSources` refused, or RTX that repairs no stream of ours.
     public var unadmittedSourcePackets = 0
     public var retransmissions = 0
     /// Sequence numbers the peer's NACKs asked for beyond `RetransmissionBudget`: not looked up.
@@ -541,7 +541,13 @@ public final class PeerConnection {
         if routing.retransmissionPayloadTypes[packet.payloadType] != nil {
             statistics.retransmissions += 1
             // RTX (RFC 4588): the original inside goes on as media; padding-only probes only fed congestion control.
-            guard let original = routing.unwrapRetransmission(packet, knownTracks: knownTracks) else { return false }
+            guard let original = routing.unwrapRetransmission(packet, knownTracks: knownTracks) else {
+                if packet.payload.count >= 2 {
+                    statistics.unadmittedSourcePackets += 1
+                    drop("RTX that repairs no stream of ours: ssrc \(packet.ssrc), payload type \(packet.payloadType)")
+                }
+                return false
+            }
             packet = original
             isRetransmission = true
         }
