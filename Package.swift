@@ -102,7 +102,7 @@ let package = Package(
         // `engage-fuzz TARGET [FILE...]`: replays inputs through a target; built with -DFUZZING it runs libFuzzer.
         .executableTarget(name: "EngageFuzz", dependencies: ["FuzzTargets", "CEngageFuzzer"], swiftSettings: strict),
 
-        .testTarget(name: "MeshTests", dependencies: ["Mesh"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "MeshTests", dependencies: ["Mesh", "CEngageOpenSSL"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser", "CEngageOpus"], swiftSettings: strict),
         // Test support shared by test targets: judging recordings by decoding them (flash and beep onsets).
         .target(name: "MediaInspection", path: "Tests/MediaInspection", swiftSettings: strict),

@@ -18,6 +18,7 @@ int CEngageOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
 
 const uint64_t CEngageOpenSSL_SSL_OP_NO_QUERY_MTU = SSL_OP_NO_QUERY_MTU;
 const uint64_t CEngageOpenSSL_SSL_OP_NO_TICKET = SSL_OP_NO_TICKET;
+const uint64_t CEngageOpenSSL_SSL_OP_NO_RENEGOTIATION = SSL_OP_NO_RENEGOTIATION;
 
 int CEngageOpenSSL_SSL_set_mtu(SSL *ssl, long mtu) {
     return SSL_set_mtu(ssl, mtu) > 0 ? 1 : 0;

@@ -24,6 +24,7 @@ int CEngageOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list);
 /// SSL_OP_* values, which Swift cannot import (64-bit shift macros), for SSL_CTX_set_options.
 extern const uint64_t CEngageOpenSSL_SSL_OP_NO_QUERY_MTU;
 extern const uint64_t CEngageOpenSSL_SSL_OP_NO_TICKET;
+extern const uint64_t CEngageOpenSSL_SSL_OP_NO_RENEGOTIATION;
 /// Returns 1 on success (0 when `mtu` is below OpenSSL's minimum).
 int CEngageOpenSSL_SSL_set_mtu(SSL *ssl, long mtu);
 int CEngageOpenSSL_DTLS_set_link_mtu(SSL *ssl, long mtu);

@@ -61,7 +61,8 @@ public final class DTLSEndpoint {
 
     private var state = State.idle
     private let context: OpaquePointer  // SSL_CTX *
-    private let ssl: OpaquePointer  // SSL *, owns `bio`
+    /// Inside the module so tests can play a peer that misuses its own end of the handshake.
+    let ssl: OpaquePointer  // SSL *, owns `bio`
     private let bio: OpaquePointer  // BIO *
     private var now = Timestamp.zero
     private var events: [DTLSEvent] = []
@@ -154,7 +155,10 @@ public final class DTLSEndpoint {
         }
         // The datagram BIO cannot know a path MTU: records are sized by SSL_set_mtu alone.
         // WebRTC never resumes sessions, so a ticket would only lengthen the last flight.
-        _ = SSL_CTX_set_options(context, CEngageOpenSSL_SSL_OP_NO_QUERY_MTU | CEngageOpenSSL_SSL_OP_NO_TICKET)
+        // WebRTC never renegotiates either (the SRTP keys are exported once): refusing it keeps a peer from
+        // making us repeat the handshake's key exchange and signature on the event loop all connections share.
+        _ = SSL_CTX_set_options(context, CEngageOpenSSL_SSL_OP_NO_QUERY_MTU | CEngageOpenSSL_SSL_OP_NO_TICKET
+                                | CEngageOpenSSL_SSL_OP_NO_RENEGOTIATION)
     }
 
     // MARK: - Inputs

@@ -1,4 +1,5 @@
 import Testing
+import CEngageOpenSSL
 @testable import Mesh
 
 @Suite struct DTLSEndpointTests {
@@ -129,6 +130,27 @@ import Testing
         try? pair.server.send([1])
         pair.exchange()
         #expect(DTLSPair.applicationData(in: pair.clientEvents).isEmpty)
+    }
+
+    /// WebRTC never renegotiates: a peer asking for it, from either side, gets no second handshake out of us.
+    @Test(arguments: [DTLSRole.client, .server])
+    func aPeerAskingToRenegotiateGetsNoSecondHandshake(_ ours: DTLSRole) throws {
+        let pair = try DTLSPair()
+        pair.connect()
+        let keys = try #require(pair.clientKeys)
+        let (us, peer) = ours == .client ? (pair.client, pair.server) : (pair.server, pair.client)
+        let alreadySent = pair.sent.count
+        for _ in 0..<3 {
+            // The peer's own OpenSSL, told to renegotiate: a HelloRequest from a server, a ClientHello from a client.
+            _ = SSL_renegotiate(peer.ssl)
+            _ = SSL_do_handshake(peer.ssl)
+            pair.exchange()
+        }
+        let handshakeRecord: UInt8 = 22
+        let ourHandshakeRecords = pair.sent.dropFirst(alreadySent).filter { $0.from == ours && $0.bytes.first == handshakeRecord }
+        #expect(ourHandshakeRecords.isEmpty, "we answered a renegotiation with \(ourHandshakeRecords.count) handshake records")
+        #expect(us.isConnected)
+        #expect(pair.clientKeys == keys)
     }
 
     @Test func smallMTUFragmentsTheHandshake() throws {
