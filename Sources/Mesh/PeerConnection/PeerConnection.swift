@@ -289,13 +289,17 @@ public final class PeerConnection {
         collect(at: now)
     }
 
-    /// Demands a keyframe of `ssrc` (FIR, RFC 5104), for when a PLI went unanswered.
+    /// Demands a keyframe of `ssrc` (FIR, RFC 5104), for when a PLI went unanswered. The PLI goes again in the
+    /// same compound: senders that honour only PLI (aiortc, for one) ignore a FIR, and would otherwise never
+    /// be asked again.
     public func requestFullIntra(ssrc: UInt32, at now: Timestamp) {
         guard !isClosed, srtpOutbound != nil else { return }
         statistics.fullIntraRequestsSent += 1
+        statistics.keyframeRequestsSent += 1
         let sequence = fullIntraSequence[ssrc].map { $0 &+ 1 } ?? 0
         if fullIntraSequence[ssrc] != nil || fullIntraSequence.count < 64 { fullIntraSequence[ssrc] = sequence }
         sendRTCP([.receiverReport(ReceiverReport(ssrc: localSSRC)),
+                  .pictureLossIndication(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: ssrc)),
                   .fullIntraRequest(FullIntraRequest(senderSSRC: localSSRC,
                                                      entries: [.init(ssrc: ssrc, sequenceNumber: sequence)]))])
         collect(at: now)

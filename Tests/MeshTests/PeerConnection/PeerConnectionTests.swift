@@ -134,3 +134,32 @@ extension [PeerEvent] {
         #expect(!pair.answererEvents.contains { if case .closed = $0 { return true } else { return false } })
     }
 }
+
+@Suite struct KeyframeRequestTests {
+    /// The RTCP packets of every compound `from` sends next, read with the receiver's keys (which then
+    /// refuses them as replays: the caller reads, the receiver is not fed).
+    private static func nextCompounds(from sender: PeerConnection, readBy receiver: PeerConnection) throws -> [[RTCPPacket]] {
+        let inbound = try #require(receiver.srtpInbound)
+        var compounds: [[RTCPPacket]] = []
+        while case .transmit(var bytes, _) = sender.pollOutput() {
+            guard bytes.count > 1, (192...223).contains(bytes[1]) else { continue }
+            try inbound.unprotectRTCP(&bytes)
+            compounds.append(try RTCPCompound.parse(bytes))
+        }
+        return compounds
+    }
+
+    @Test func aFullIntraRequestAlsoCarriesAPictureLossIndicationForSendersThatKnowOnlyPLI() throws {
+        var pair = try PeerPair(offererSendsMedia: true)
+        pair.run(for: .seconds(5)) { $0.offererEvents.connected && $0.answererEvents.connected }
+        #expect(pair.offererEvents.connected && pair.answererEvents.connected)
+        let videoSSRC: UInt32 = 0x1234_5678
+        pair.answerer.requestFullIntra(ssrc: videoSSRC, at: pair.now)
+        let compounds = try Self.nextCompounds(from: pair.answerer, readBy: pair.offerer)
+        let packets = compounds.flatMap { $0 }
+        let pictureLoss = packets.contains { if case .pictureLossIndication(let request) = $0 { request.mediaSSRC == videoSSRC } else { false } }
+        let fullIntra = packets.contains { if case .fullIntraRequest(let request) = $0 { request.entries.contains { $0.ssrc == videoSSRC } } else { false } }
+        #expect(pictureLoss && fullIntra, "sent: \(packets)")
+        #expect(pair.answerer.statistics.fullIntraRequestsSent == 1 && pair.answerer.statistics.keyframeRequestsSent == 1)
+    }
+}
