@@ -18,6 +18,9 @@ public struct TransportWideFeedbackBuilder: Sendable {
 
     /// Arrival of each unwrapped sequence number not yet forgotten.
     private var arrivals: [Int64: Timestamp] = [:]
+    /// The lowest key of `arrivals`, kept as they change: a peer whose every packet arrives "late" would
+    /// otherwise make each one search them all, on the event loop every connection shares.
+    private var lowestArrival: Int64?
     private var highest: Int64?
     /// First sequence number the next feedback starts from.
     private var windowStart: Int64?
@@ -44,13 +47,14 @@ public struct TransportWideFeedbackBuilder: Sendable {
         if let windowStart, sequence < windowStart {
             if let reportedHighest, sequence <= reportedHighest {
                 // Re-reporting is honest only while the arrivals it repeats are still known.
-                guard let oldest = arrivals.keys.min(), sequence > oldest else { return }
+                guard let lowestArrival, sequence > lowestArrival else { return }
             }
             self.windowStart = sequence
         }
         if windowStart == nil { windowStart = sequence }
         if lastFeedback == nil { lastFeedback = arrival }
         arrivals[sequence] = arrival
+        lowestArrival = min(lowestArrival ?? sequence, sequence)
         highest = max(highest ?? sequence, sequence)
     }
 
@@ -101,6 +105,7 @@ public struct TransportWideFeedbackBuilder: Sendable {
         reportedHighest = highest
         lastFeedback = now
         arrivals = arrivals.filter { $0.value + Self.history >= now }
+        lowestArrival = arrivals.keys.min()
         return packets
     }
 
