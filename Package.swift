@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "CEngageVPX", linkerSettings: [.linkedLibrary("vpx")]),
         .target(name: "CEngageOpus", linkerSettings: [.linkedLibrary("opus")]),
         .target(name: "CEngageZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "CEngageFileSync"),
         // libwebm's parser (Debian ships no muxer): an independent reader for tests.
         .target(name: "CEngageWebMParser", linkerSettings: [.linkedLibrary("webm")]),
 
@@ -70,7 +71,7 @@ let package = Package(
         // every command and by the tests; the executable only parses arguments.
         .target(
             name: "MeetingKit",
-            dependencies: ["Mesh", "MeshIO", "Recorder", "Tile", "News"] + nio,
+            dependencies: ["Mesh", "MeshIO", "Recorder", "Tile", "News", "CEngageFileSync"] + nio,
             swiftSettings: strict),
         // Recording as a service: many meetings in one process, driven over an HTTP API (docs/api.md).
         .target(

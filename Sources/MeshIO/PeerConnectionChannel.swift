@@ -62,6 +62,25 @@ public final class PeerConnectionChannel: Sendable {
         }
     }
 
+    /// `perform` on each of `channels`, with one hop per event loop rather than one per channel: the tile
+    /// goes to every connection 55 times a second, and every hop may wake its loop.
+    public static func perform(on channels: [PeerConnectionChannel],
+                               _ action: @escaping @Sendable (PeerConnection, Timestamp) -> Void) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, members: [PeerConnectionChannel])] = [:]
+        for member in channels {
+            let loop = member.channel.eventLoop
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].members.append(member)
+        }
+        for (loop, members) in byLoop.values {
+            loop.execute {
+                for member in members {
+                    action(member.handler.value.connection, MonotonicClock.now())
+                    member.handler.value.drain(context: nil, channel: member.channel)
+                }
+            }
+        }
+    }
+
     /// Same as `perform`, returning a value computed on the loop.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PeerConnection, Timestamp) throws -> T) async throws -> T {
         let handler = self.handler

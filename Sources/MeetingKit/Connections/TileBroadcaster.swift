@@ -9,8 +9,9 @@ public typealias TileSourceFactory = @Sendable (Timestamp) throws -> any TileMed
 
 /// Sends the bot's own tile (a slate saying the meeting is recorded, and silence) to every connection.
 ///
-/// Encoded once, sent to all: each frame goes to every connection that negotiated a codec we send,
-/// which packetizes and protects it for its own peer.
+/// Encoded and packetized once, sent to all: each frame's payloads go to every connection that
+/// negotiated a codec we send, which adds only its own RTP header and SRTP; one hop per event loop
+/// carries a frame to all the connections on that loop.
 final class TileBroadcaster: Sendable {
     private let keyframeWanted = Mutex(false)
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
@@ -41,6 +42,7 @@ final class TileBroadcaster: Sendable {
                 return
             }
             // The source is built inside this task and never leaves it: one owner, as its contract asks.
+            var packetizer = FramePacketizer()
             while !Task.isCancelled {
                 let wait = tile.nextDeadline.at - MonotonicClock.now()
                 if wait > .zero { try? await Task.sleep(for: wait) }
@@ -54,19 +56,14 @@ final class TileBroadcaster: Sendable {
                     continue
                 }
                 while let media = tile.poll(at: MonotonicClock.now()) {
-                    for channel in channels {
-                        switch media {
-                        case .video(let frame, let timestamp):
-                            let data = frame.data
-                            channel.perform { connection, now in
-                                connection.sendFrame(data, kind: .video, rtpTimestamp: timestamp, at: now)
-                            }
-                        case .audio(let packet, let timestamp):
-                            channel.perform { connection, now in
-                                connection.sendFrame(packet, kind: .audio, rtpTimestamp: timestamp, at: now)
-                            }
-                        }
+                    let frame: PacketizedFrame
+                    switch media {
+                    case .video(let encoded, let timestamp):
+                        frame = packetizer.packetize(encoded.data, kind: .video, rtpTimestamp: timestamp)
+                    case .audio(let packet, let timestamp):
+                        frame = packetizer.packetize(packet, kind: .audio, rtpTimestamp: timestamp)
                     }
+                    PeerConnectionChannel.perform(on: channels) { connection, now in connection.send(frame, at: now) }
                 }
             }
         }

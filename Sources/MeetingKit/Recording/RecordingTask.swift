@@ -48,6 +48,7 @@ final class RecordingTask: Sendable {
             var stopReason: String?
             // What a batch of inputs made goes to disk in one write(2), not one per frame.
             var unwritten: [UInt8] = []
+            var pendingFinalization: WebMFinalization?
             func writeOut() {
                 defer { unwritten.removeAll(keepingCapacity: true) }
                 guard !failed, !unwritten.isEmpty else { return }
@@ -68,14 +69,8 @@ final class RecordingTask: Sendable {
                         guard !failed else { continue }
                         unwritten.append(contentsOf: bytes)
                     case .finalize(let finalization):
-                        writeOut()
-                        guard !failed else { continue }
-                        do {
-                            try file.finalize(finalization)
-                        } catch {
-                            failed = true
-                            logger.error("finalizing \(path) failed: \(error); `engage-bot repair` can finish it")
-                        }
+                        // Only `finish` asks for it, last: applied after the loop, off the concurrency pool.
+                        pendingFinalization = finalization
                     case .requestKeyframe(let ssrc):
                         requestKeyframe(ssrc, false)
                     case .requestFullIntra(let ssrc):
@@ -136,6 +131,14 @@ final class RecordingTask: Sendable {
             }
             apply(recorder.finish(at: lastTime))
             writeOut()
+            if let finalization = pendingFinalization, !failed {
+                do {
+                    try await file.finalizeAside(finalization)
+                } catch {
+                    failed = true
+                    logger.error("finalizing \(path) failed: \(error); `engage-bot repair` can finish it")
+                }
+            }
             file.close()
             await tellIfStopped()
             await report(recorder.trackStatistics, recorder.placement)
@@ -167,6 +170,9 @@ final class RecordingTask: Sendable {
     @discardableResult
     func finish() async -> Int {
         inputs.finish()
+        // Wakes the task if it sleeps between batches (up to 100 ms of a leave otherwise): it sees the
+        // queue finished, writes what is left and finalizes. Nothing it awaits after that checks cancellation.
+        task.cancel()
         return await task.value
     }
 }

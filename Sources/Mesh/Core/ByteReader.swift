@@ -81,6 +81,9 @@ public struct ByteWriter {
 
     public var count: Int { bytes.count }
 
+    /// The bytes written, handed over without a copy: the writer ends here.
+    public consuming func take() -> [UInt8] { bytes }
+
     public mutating func write(_ value: UInt8) { bytes.append(value) }
     public mutating func write(_ value: UInt16) {
         bytes.append(UInt8(value >> 8))

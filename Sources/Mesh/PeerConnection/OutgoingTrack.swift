@@ -11,7 +11,6 @@ struct OutgoingTrack: Sendable {
     var sequenceNumber: UInt16
     var rtxSequenceNumber: UInt16
     var statistics: SenderStatistics
-    var packetizer = VP8Packetizer()
     var history = SendHistory()
 
     init(kind: MediaTrack.Kind, ssrc: UInt32, rtxSSRC: UInt32? = nil, clockRate: UInt32, firstSequenceNumber: UInt16) {
@@ -23,21 +22,22 @@ struct OutgoingTrack: Sendable {
         self.statistics = SenderStatistics(ssrc: ssrc, clockRate: clockRate)
     }
 
-    /// RTP packets (plain, not yet protected) for one encoded frame.
-    mutating func packets(for frame: [UInt8], rtpTimestamp: UInt32, at now: Timestamp) -> [[UInt8]] {
+    /// RTP packets (plain, not yet protected) for one frame packetized for every connection: only the
+    /// header is this track's own; the payloads are shared, not copied.
+    mutating func packets(for frame: PacketizedFrame, at now: Timestamp) -> [RTPPacket] {
         guard let payloadType else { return [] }
-        let payloads = kind == .video ? packetizer.packetize(frame[...]) : [frame]
-        var packets: [[UInt8]] = []
+        let payloads = frame.payloads
+        var packets: [RTPPacket] = []
         packets.reserveCapacity(payloads.count)
         for (index, payload) in payloads.enumerated() {
             // Audio: every packet is a talkspurt of its own for the receiver's playout; video: the marker ends a frame.
             let marker = kind == .video ? index == payloads.count - 1 : false
-            let packet = RTPPacket(payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: rtpTimestamp,
+            let packet = RTPPacket(payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: frame.rtpTimestamp,
                                    ssrc: ssrc, marker: marker, payload: payload[...])
             sequenceNumber &+= 1
-            statistics.recordSent(rtpTimestamp: rtpTimestamp, payloadSize: payload.count, at: now)
+            statistics.recordSent(rtpTimestamp: frame.rtpTimestamp, payloadSize: payload.count, at: now)
             history.record(packet, at: now)
-            packets.append(packet.serialized())
+            packets.append(packet)
         }
         return packets
     }

@@ -134,6 +134,8 @@ public final class PeerConnection {
     private(set) var srtpOutbound: SRTPSession?
     private var outgoingAudio: OutgoingTrack?
     private var outgoingVideo: OutgoingTrack?
+    /// For `sendFrame`; a source sending to many connections packetizes once for all of them instead.
+    private var ownPacketizer = FramePacketizer()
     private var lossRepair = LossRepair()
     private var retransmissionBudget = RetransmissionBudget()
     /// FIR sequence numbers, per media SSRC (RFC 5104: a new request takes the next one).
@@ -795,22 +797,32 @@ public final class PeerConnection {
         }
     }
 
-    /// Sends one encoded frame of our own (the tile): packetized, SRTP-protected, to the selected pair.
-    public func sendFrame(_ frame: [UInt8], kind: MediaTrack.Kind, rtpTimestamp: UInt32, at now: Timestamp) {
+    /// Sends one frame of our own (the tile), packetized once for every connection (`FramePacketizer`):
+    /// each payload gets this connection's RTP header and SRTP, to the selected pair.
+    public func send(_ frame: PacketizedFrame, at now: Timestamp) {
         guard !isClosed, let srtpOutbound, let destination else { return }
-        let packets: [[UInt8]]
-        switch kind {
-        case .audio: packets = outgoingAudio?.packets(for: frame, rtpTimestamp: rtpTimestamp, at: now) ?? []
-        case .video: packets = outgoingVideo?.packets(for: frame, rtpTimestamp: rtpTimestamp, at: now) ?? []
+        let packets: [RTPPacket]
+        switch frame.kind {
+        case .audio: packets = outgoingAudio?.packets(for: frame, at: now) ?? []
+        case .video: packets = outgoingVideo?.packets(for: frame, at: now) ?? []
         }
-        for var packet in packets {
+        for packet in packets {
+            // Room for SRTP's tag up front: protecting in place then never moves the bytes.
+            var writer = ByteWriter(capacity: packet.serializedCount + SRTPSession.rtpTrailerReserve)
+            packet.serialize(into: &writer)
+            var bytes = writer.take()
             do {
-                try srtpOutbound.protectRTP(&packet)
-                outputs.append(.transmit(packet, to: destination))
+                try srtpOutbound.protectRTP(&bytes)
+                outputs.append(.transmit(bytes, to: destination))
             } catch {
                 drop("could not protect our own RTP: \(error)")
             }
         }
+    }
+
+    /// Sends one encoded frame of our own, packetized for this connection alone (a sender with one peer).
+    public func sendFrame(_ frame: [UInt8], kind: MediaTrack.Kind, rtpTimestamp: UInt32, at now: Timestamp) {
+        send(ownPacketizer.packetize(frame, kind: kind, rtpTimestamp: rtpTimestamp), at: now)
     }
 
     // MARK: Sends that skip our own formatting (fuzzing only)

@@ -111,10 +111,14 @@ public final class SRTPSession {
         srtp_dealloc(session)
     }
 
+    /// The room `protectRTP` needs past a packet's end: a packet built with this much spare capacity is
+    /// protected without its bytes moving.
+    public static let rtpTrailerReserve = Int(CEngageSRTP_max_trailer_length)
+
     /// Encrypts and authenticates an RTP packet in place; it grows by the tag.
     public func protectRTP(_ packet: inout [UInt8]) throws {
         guard packet.count >= 12 else { throw SRTPError(malformed: "protect RTP (\(packet.count) bytes)") }
-        try transform(&packet, reserve: Int(CEngageSRTP_max_trailer_length), operation: "protect RTP") { session, bytes, length in
+        try transform(&packet, reserve: Self.rtpTrailerReserve, operation: "protect RTP") { session, bytes, length in
             srtp_protect(session, bytes, length)
         }
     }
