@@ -67,17 +67,20 @@ let package = Package(
             name: "News",
             dependencies: ["NewsFeed", "CEngageZlib", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio,
             swiftSettings: strict),
+        // What the people running the bot send it, parsed and checked without any I/O: control-socket lines,
+        // the service's request bodies and configuration file. Pure, so the fuzz build (no NIO) reaches it.
+        .target(name: "OperatorInput", swiftSettings: strict),
         // One run of the bot in one room (signalling, connections, recordings, chat, schedules), shared by
         // every command and by the tests; the executable only parses arguments.
         .target(
             name: "MeetingKit",
-            dependencies: ["Mesh", "MeshIO", "Recorder", "Tile", "News", "CEngageFileSync"] + nio,
+            dependencies: ["Mesh", "MeshIO", "Recorder", "Tile", "News", "OperatorInput", "CEngageFileSync"] + nio,
             swiftSettings: strict),
         // Recording as a service: many meetings in one process, driven over an HTTP API (docs/api.md).
         .target(
             name: "RecordingService",
             dependencies: [
-                "MeetingKit", "Mesh", "MeshIO", "Recorder", "News",
+                "MeetingKit", "Mesh", "MeshIO", "Recorder", "News", "OperatorInput",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -88,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "Bot",
             dependencies: [
-                "MeetingKit", "RecordingService", "Mesh", "MeshIO", "Recorder", "Tile", "News", "RoomServer",
+                "MeetingKit", "RecordingService", "Mesh", "MeshIO", "Recorder", "Tile", "News", "RoomServer", "OperatorInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,
             swiftSettings: strict),
@@ -97,7 +100,7 @@ let package = Package(
 
         // Fuzzing (scripts/fuzz.sh): every parser a peer or a server reaches, and the state machines behind
         // them, as functions of arbitrary bytes; corpora in Fuzz/Corpus.
-        .target(name: "FuzzTargets", dependencies: ["Mesh", "Recorder", "NewsFeed"], swiftSettings: strict),
+        .target(name: "FuzzTargets", dependencies: ["Mesh", "Recorder", "NewsFeed", "OperatorInput"], swiftSettings: strict),
         // libFuzzer's entry point, declared only: the sanitized build links libFuzzer, the normal one never calls it.
         .target(name: "CEngageFuzzer"),
         // `engage-fuzz TARGET [FILE...]`: replays inputs through a target; built with -DFUZZING it runs libFuzzer.
@@ -119,7 +122,8 @@ let package = Package(
         // Every committed fuzz corpus input, replayed through its target in the normal (unsanitized) build.
         .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         // Bot: the pure parts of subcommands (schedules, check's report model and writers) are unit-tested.
-        .testTarget(name: "BotTests", dependencies: ["Bot", "MeetingKit", "RecordingService", "Mesh", "MeshIO", "Recorder", "MediaInspection"],
+        .testTarget(name: "BotTests", dependencies: ["Bot", "MeetingKit", "RecordingService", "Mesh", "MeshIO", "Recorder", "MediaInspection",
+                                                     "OperatorInput"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -48,7 +48,11 @@ for target in "${targets[@]}"; do
     echo "fuzz.sh: $target for ${seconds} s"
     status=0
     # The Swift runtime's backtracer would take over libFuzzer's crash handling (and can hang): off.
-    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+    # malloc_context_size=0: ASan records no stack for each allocation and free. Those stacks were a quarter
+    # to a third of the time of the allocation-heavy targets (recorder 1.6-1.8x faster without them, sdp
+    # 1.4x; same inputs, same seed). A report still shows where the bad access happened; for where the
+    # memory was allocated and freed, replay the saved input with ASAN_OPTIONS=detect_leaks=0 alone.
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:malloc_context_size=0 \
         nice -n 10 "$fuzzer" "$target" "$work/$target/corpus" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$work/$target/crashes/" >"$log" 2>&1 || status=$?

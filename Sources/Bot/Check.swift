@@ -6,6 +6,7 @@ import Mesh
 import MeshIO
 import NIOCore
 import NIOPosix
+import OperatorInput
 import Synchronization
 
 /// `engage-bot check`: an end-to-end probe of a room for CI pipelines.

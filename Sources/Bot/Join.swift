@@ -5,6 +5,7 @@ import MeetingKit
 import Mesh
 import MeshIO
 import NIOPosix
+import OperatorInput
 
 struct Join: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

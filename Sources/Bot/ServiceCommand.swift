@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OperatorInput
 import RecordingService
 
 /// `engage-bot service`: records any room on request over an HTTP API (docs/api.md).

@@ -1,7 +1,8 @@
-import Foundation
-import Testing
 @testable import Bot
+import Foundation
 @testable import MeetingKit
+@testable import OperatorInput
+import Testing
 
 @Suite struct AnnouncementScheduleTests {
     @Test func controlLinesParse() {
@@ -57,5 +58,29 @@ import Testing
         let schedule = try #require(AnnouncementSchedule.parse(command: "/every 9999999999s far future"))
         let start = Date(timeIntervalSince1970: 1_000_000)
         #expect(schedule.nextFire(after: start, setAt: start) > start.addingTimeInterval(9_000_000_000))
+    }
+
+    /// What a log line shows of a schedule is the control line that makes it again (the `control` fuzz
+    /// target checks this for every line that parses).
+    @Test func schedulesWriteBackAsTheirControlLine() throws {
+        #expect(DurationText.text(.seconds(5400)) == "1h30m")
+        #expect(DurationText.text(.seconds(90)) == "1m30s")
+        #expect(DurationText.text(.seconds(7200)) == "2h")
+        for line in ["/every 1h30m  Stand up", "every 90s x", "/at 7:05 early", "at 23:59 late", "/every 9223372036854775807s far"] {
+            let schedule = try #require(AnnouncementSchedule.parse(command: line))
+            #expect(AnnouncementSchedule.parse(command: schedule.command) == schedule, "\(line) -> \(schedule.command)")
+        }
+        #expect(AnnouncementSchedule(rule: .daily(hour: 7, minute: 5), text: "early").command == "/at 07:05 early")
+    }
+
+    /// The scheduler sleeps until the next firing: a past one is no sleep, and one 290 billion years away
+    /// (`/every 9223372036854775807s`) is a long sleep, not a trapping conversion to Int64 milliseconds.
+    @Test func sleepsAreBoundedWhateverThePeriod() throws {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        #expect(AnnouncementSchedule.sleep(until: now.addingTimeInterval(-5), from: now) == .zero)
+        #expect(AnnouncementSchedule.sleep(until: now.addingTimeInterval(1.5), from: now) == .milliseconds(1500))
+        let schedule = try #require(AnnouncementSchedule.parse(command: "/every 9223372036854775807s far"))
+        let due = schedule.nextFire(after: now, setAt: now)
+        #expect(AnnouncementSchedule.sleep(until: due, from: now) == .milliseconds(9_000_000_000_000_000_000))
     }
 }

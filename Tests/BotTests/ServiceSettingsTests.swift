@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+@testable import OperatorInput
 @testable import RecordingService
+import Testing
 
 /// `engage-bot service --config FILE`: the file's settings, the environment's secrets and the command line,
 /// layered in that order and checked together.

@@ -4,6 +4,7 @@ import Mesh
 import MeshIO
 import NIOCore
 import News
+import OperatorInput
 import Recorder
 
 /// One run of the bot in one room: signalling, one connection per remote peer and kind, and their recordings.

@@ -1,6 +1,7 @@
 import Foundation
 import Mesh
 import MeshIO
+import OperatorInput
 
 extension Meeting {
     /// What one run of the bot in one room does: where, as whom, what it records, says and sends.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MeetingKit
+import OperatorInput
 import Recorder
 
 /// The HTTP API (docs/api.md; the contract is API/openapi.json, served at `/v1/openapi.json`).

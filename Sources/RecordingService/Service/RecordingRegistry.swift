@@ -4,6 +4,7 @@ import MeetingKit
 import Mesh
 import MeshIO
 import NIOCore
+import OperatorInput
 import Recorder
 
 /// Every recording of one service process: starts them on request, within the admission budget, and
@@ -43,7 +44,8 @@ public actor RecordingRegistry {
     }
 
     func create(_ request: RecordingRequest) async throws(APIProblem) -> ServiceRecording {
-        var meetingConfiguration = try meetingConfiguration(for: request)
+        let (configured, checked) = try meetingConfiguration(for: request)
+        var meetingConfiguration = configured
         if let refusal = await admissionRefusal() {
             metrics.recordingRefused()
             throw .unavailable(refusal)
@@ -57,7 +59,7 @@ public actor RecordingRegistry {
         do {
             recording = try ServiceRecording(
                 id: id, request: request, configuration: meetingConfiguration,
-                maximumDuration: request.maxDuration.map { .milliseconds(Int64($0 * 1000)) },
+                maximumDuration: checked.maximumDuration,
                 outbox: outbox, files: files, group: group, logger: recordingLogger)
         } catch {
             throw .unavailable("the recording could not start: \(error)")
@@ -120,52 +122,31 @@ public actor RecordingRegistry {
     }
 
     /// Checks a request and turns it into a meeting's configuration; a bad request is a 400, never a crash.
-    private func meetingConfiguration(for request: RecordingRequest) throws(APIProblem) -> Meeting.Configuration {
+    private func meetingConfiguration(for request: RecordingRequest) throws(APIProblem)
+        -> (meeting: Meeting.Configuration, checked: CheckedRecordingRequest)
+    {
         let roomURL: RoomURL
         do {
             roomURL = try RoomURL(parsing: request.roomURL)
         } catch {
             throw .badRequest("room_url: \(error)")
         }
-        let name = request.botName ?? configuration.defaultBotName
-        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isNewline }) else {
-            throw .badRequest("bot_name: 1 to 64 characters on one line")
+        let checked: CheckedRecordingRequest
+        do {
+            checked = try request.checked(defaultBotName: configuration.defaultBotName)
+        } catch {
+            throw .badRequest(error.description)
         }
-        if let seconds = request.maxDuration, !(seconds > 0 && seconds <= 86_400) {
-            throw .badRequest("max_duration: seconds, more than 0 and at most 86400")
+        let news = checked.news.map {
+            Meeting.NewsSettings(feeds: $0.feeds, period: $0.period, onJoin: $0.onJoin, maximumPerPost: $0.maximumPerPost)
         }
-        let announcements = request.announcements ?? []
-        guard announcements.count <= 20, announcements.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 2_000 }) else {
-            throw .badRequest("announcements: at most 20 lines of 1 to 2000 bytes")
-        }
-        if let metadata = request.metadata {
-            guard metadata.count <= 32, metadata.allSatisfy({ $0.key.utf8.count <= 128 && $0.value.utf8.count <= 1_024 }) else {
-                throw .badRequest("metadata: at most 32 entries, keys up to 128 bytes, values up to 1024")
-            }
-        }
-        var news: Meeting.NewsSettings?
-        if let requested = request.news {
-            var feeds: [URL] = []
-            for text in requested.feeds {
-                guard let url = ServiceSettings.httpURL(text) else {
-                    throw .badRequest("news.feeds: http or https URLs, got '\(text)'")
-                }
-                feeds.append(url)
-            }
-            guard !feeds.isEmpty, feeds.count <= 20 else { throw .badRequest("news.feeds: 1 to 20 feeds") }
-            guard let period = DurationText.parse(requested.every ?? "1h"), period >= .seconds(10) else {
-                throw .badRequest("news.every: a duration of at least 10s such as 1h, 30m or 90s")
-            }
-            news = .init(feeds: feeds, period: period, onJoin: requested.onJoin ?? false,
-                         maximumPerPost: min(max(requested.maxItems ?? 5, 1), 20))
-        }
-        var meeting = Meeting.Configuration(roomURL: roomURL, name: name, outputRoot: configuration.outputRoot,
-                                            interface: configuration.interface, say: announcements, news: news)
+        var meeting = Meeting.Configuration(roomURL: roomURL, name: checked.botName, outputRoot: configuration.outputRoot,
+                                            interface: configuration.interface, say: checked.announcements, news: news)
         // One recording among many: only the service's drain stops it, and a room that cannot be reached
         // fails this recording instead of waiting for it forever.
         meeting.stopsOnSignals = false
         meeting.joinAttempts = 4
-        return meeting
+        return (meeting, checked)
     }
 }
 

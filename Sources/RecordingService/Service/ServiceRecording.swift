@@ -4,6 +4,7 @@ import MeetingKit
 import Mesh
 import MeshIO
 import NIOCore
+import OperatorInput
 import Synchronization
 
 /// One recording of the service: a `Meeting` in its own task, its request, and how it ended.

@@ -27,6 +27,17 @@ public struct AnnouncementSchedule: Sendable, Equatable {
         }
     }
 
+    /// The control line `parse(command:)` reads back as this schedule: what a log line shows of it.
+    public var command: String {
+        switch rule {
+        case .every(let period):
+            return "/every \(DurationText.text(period)) \(text)"
+        case .daily(let hour, let minute):
+            let twoDigits = { (value: Int) in value < 10 ? "0\(value)" : "\(value)" }
+            return "/at \(twoDigits(hour)):\(twoDigits(minute)) \(text)"
+        }
+    }
+
     static func parseClock(_ text: String) -> (Int, Int)? {
         let parts = text.split(separator: ":")
         guard parts.count == 2, parts[0].count <= 2, parts[1].count == 2,
@@ -39,7 +50,7 @@ public struct AnnouncementSchedule: Sendable, Equatable {
     public func nextFire(after date: Date, setAt start: Date, calendar: Calendar = .current) -> Date {
         switch rule {
         case .every(let period):
-            let seconds = max(period.secondsValue, 1)
+            let seconds = max(Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18, 1)
             let elapsed = date.timeIntervalSince(start)
             let periods = max(0, (elapsed / seconds).rounded(.down)) + 1
             return start.addingTimeInterval(periods * seconds)
@@ -47,5 +58,14 @@ public struct AnnouncementSchedule: Sendable, Equatable {
             let components = DateComponents(hour: hour, minute: minute, second: 0)
             return calendar.nextDate(after: date, matching: components, matchingPolicy: .nextTime) ?? date.addingTimeInterval(86_400)
         }
+    }
+
+    /// How long to sleep from `now` until `due`: nothing when it is past, and a due date centuries away (a
+    /// period of `9223372036854775807s` is a valid `/every`) is a sleep of 285 million years, not a trapping
+    /// conversion to milliseconds.
+    public static func sleep(until due: Date, from now: Date) -> Duration {
+        let milliseconds = due.timeIntervalSince(now) * 1000
+        guard milliseconds.isFinite, milliseconds > 0 else { return .zero }
+        return .milliseconds(milliseconds < 9e18 ? Int64(milliseconds) : 9_000_000_000_000_000_000)
     }
 }

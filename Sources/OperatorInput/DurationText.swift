@@ -2,6 +2,17 @@ import Foundation
 
 /// Durations as people write them on a command line: `90s`, `30m`, `1h`, `1h30m`.
 public enum DurationText {
+    /// `duration` as `parse` reads it, whole seconds only (fractions are dropped): `1h30m`, `90s` is `1m30s`.
+    /// What a log line shows of a parsed duration, and the text `parse` turns back into the same duration.
+    public static func text(_ duration: Duration) -> String {
+        let seconds = max(duration.components.seconds, 0)
+        let (hours, minutes, rest) = (seconds / 3600, seconds / 60 % 60, seconds % 60)
+        var text = hours > 0 ? "\(hours)h" : ""
+        if minutes > 0 { text += "\(minutes)m" }
+        if rest > 0 || text.isEmpty { text += "\(rest)s" }
+        return text
+    }
+
     public static func parse(_ text: String) -> Duration? {
         var total: Int64 = 0
         var number = ""
