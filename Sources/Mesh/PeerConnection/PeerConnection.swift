@@ -501,7 +501,7 @@ public final class PeerConnection {
     private func receiveRTP(_ bytes: [UInt8], at now: Timestamp) {
         guard let srtpInbound else { return }
         // The SSRC is in the clear: a source the connection has no room for costs no decryption and no libsrtp state.
-        let source = bytes.count >= 12 ? Self.bigEndianWord(bytes, at: 8) : nil
+        let source = Self.word(at: 8, of: bytes)
         if let source, !inboundSources.admitsRTP(from: source) {
             statistics.unadmittedSourcePackets += 1
             drop("RTP on a source beyond the \(InboundSRTPSources.maximumRTPSources) SRTP sources a connection keeps: ssrc \(source)")
@@ -521,8 +521,11 @@ public final class PeerConnection {
         }
     }
 
-    private static func bigEndianWord(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
+    /// The big-endian 32-bit word at `offset`, read before anything is parsed; nil when the packet is shorter.
+    private static func word(at offset: Int, of bytes: [UInt8]) -> UInt32? {
+        var reader = ByteReader(bytes)
+        guard (try? reader.skip(offset)) != nil else { return nil }
+        return try? reader.readUInt32()
     }
 
     /// Parses and routes one unprotected RTP packet; whether it went on as media.
@@ -600,9 +603,10 @@ public final class PeerConnection {
             drop("SRTCP packet failed to unprotect: \(error)")
             return
         }
-        // Unprotecting made the sender's SSRC a libsrtp stream; SRTCP's 4-byte index and tag follow even an empty packet.
-        let sender = Self.bigEndianWord(bytes, at: 4)
-        if !inboundSources.rtcpAuthenticated(from: sender) { srtpInbound.forgetSource(sender) }
+        // Unprotecting made the sender's SSRC a libsrtp stream.
+        if let sender = Self.word(at: 4, of: bytes), !inboundSources.rtcpAuthenticated(from: sender) {
+            srtpInbound.forgetSource(sender)
+        }
         let packets: [RTCPPacket]
         do {
             packets = try RTCPCompound.parse(plain)
