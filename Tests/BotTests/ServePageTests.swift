@@ -14,12 +14,29 @@ extension InteropTests {
             let result = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
             #expect(run.status == 0, "harness: \(result["errors"] ?? run.standardError.suffix(2000))")
             let browsers = result["browsers"] as? [String: [[String: Any]]] ?? [:]
+            let consoles = result["console"] as? [String: [String]] ?? [:]
+            var someoneMissing = false
             for (me, other) in [("alice", "bob"), ("bob", "alice")] {
                 let tiles = browsers[me] ?? []
                 for name in ["recorder", "synthetic-1", "synthetic-2", other] {
                     let tile = tiles.first { ($0["caption"] as? String ?? "").contains(name) }
-                    #expect((tile?["width"] as? Int ?? 0) > 0, "\(me) does not see \(name) playing: \(tiles)")
+                    let playing = (tile?["width"] as? Int ?? 0) > 0
+                    #expect(playing, "\(me) does not see \(name) playing: \(tiles)")
+                    if !playing { someoneMissing = true }
                 }
+            }
+            if someoneMissing {
+                // What the pages said and what the participants logged, so a failure in CI explains itself.
+                let crowdStarted = result["crowd_started"] as? Double ?? 0, tilesRead = result["tiles_read"] as? Double ?? 0
+                var story = ["crowd started at \(crowdStarted), tiles read at \(tilesRead) (Unix seconds)"]
+                for (name, lines) in consoles.sorted(by: { $0.key < $1.key }) {
+                    story.append("\(name)'s console:\n" + lines.joined(separator: "\n"))
+                }
+                for log in ["serve.log", "bot.log", "crowd.log"] {
+                    let text = (try? String(contentsOf: directory.appendingPathComponent(log), encoding: .utf8)) ?? "(none)"
+                    story.append("\(log):\n" + text.suffix(12_000))
+                }
+                Issue.record(Comment(rawValue: story.joined(separator: "\n\n")))
             }
             // The recorder recorded both browsers and both synthetic participants from the page's room.
             let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)

@@ -48,6 +48,8 @@ def browser(camera: Path, profile: Path):
                  "--no-sandbox", "--autoplay-policy=no-user-gesture-required", f"--user-data-dir={profile}",
                  "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run", "--mute-audio"]:
         options.add_argument(flag)
+    # The page says on its console when a peer joins and when a connection closes, and why.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
 
 
@@ -71,7 +73,7 @@ def main() -> int:
     camera = temporary / "camera.y4m"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-t", "4",
                     "-pix_fmt", "yuv420p", str(camera)], check=True)
-    processes, drivers, result = [], [], {"ok": False, "browsers": {}, "errors": []}
+    processes, drivers, result = [], [], {"ok": False, "browsers": {}, "console": {}, "errors": []}
     try:
         server = start([args.bot, "serve", "--port", "0"], args.out / "serve.log")
         processes.append(server)
@@ -95,11 +97,15 @@ def main() -> int:
                                args.out / "bot.log"))
         time.sleep(2)
         processes.append(start([args.bot, "crowd", socket_url, "--participants", "2", "--mesh", "--no-chat",
-                                "--seconds", str(args.seconds + 10)], args.out / "crowd.log"))
+                                "--seconds", str(args.seconds + 10), "--log-level", "info"], args.out / "crowd.log"))
+        result["crowd_started"] = time.time()
         time.sleep(args.seconds)
+        result["tiles_read"] = time.time()
         for name, driver in drivers:
             result["browsers"][name] = driver.execute_script(TILES)
         result["ok"] = True
+        for name, driver in drivers:
+            result["console"][name] = [f"{entry['timestamp']} {entry['message']}" for entry in driver.get_log("browser")]
     except Exception as error:  # the harness reports, the Swift test judges
         result["errors"].append(f"{type(error).__name__}: {error}")
     finally:

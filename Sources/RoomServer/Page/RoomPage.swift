@@ -146,9 +146,10 @@ enum RoomPage {
         channel.onmessage = (event) => { if (typeof event.data === 'string') chatLine(event.data); };
       }
 
-      function remove(key) {
+      function remove(key, why) {
         const entry = connections.get(key);
         if (!entry) return;
+        console.info(new Date().toISOString(), 'connection', entry.kind, 'with', entry.peer, 'closed:', why);
         connections.delete(key);
         entry.pc.close();
         if (entry.tile) entry.tile.figure.remove();
@@ -156,7 +157,7 @@ enum RoomPage {
 
       function createConnection(peer, channel, kind) {
         const key = keyOf(channel, kind);
-        remove(key);
+        remove(key, 'replaced by a new connection');
         const pc = new RTCPeerConnection({ iceServers: [] });
         const entry = { pc, peer, kind, channel: null, tile: null };
         connections.set(key, entry);
@@ -174,7 +175,7 @@ enum RoomPage {
           if (connections.get(key) !== entry) return;
           if (['disconnected', 'failed', 'closed'].includes(pc.iceConnectionState) ||
               ['failed', 'closed'].includes(pc.connectionState)) {
-            remove(key);
+            remove(key, 'ICE ' + pc.iceConnectionState + ', connection ' + pc.connectionState);
           }
         };
         pc.oniceconnectionstatechange = gone;
@@ -257,6 +258,7 @@ enum RoomPage {
         if (typeof channel !== 'string') return;
         const failed = (error) => console.warn(action, 'from', peer, 'failed:', error);
         if (action === 'new-peer') {
+          console.info(new Date().toISOString(), 'new-peer from', peer, message.local_screen_sharing === true ? '(screen)' : '(camera)');
           if (message.local_screen_sharing === true) {
             offer(peer, channel, false, true).catch(failed);
           } else {
@@ -288,7 +290,7 @@ enum RoomPage {
         if (!screenStream) return;
         for (const track of screenStream.getTracks()) track.stop();
         screenStream = null;
-        for (const [key, entry] of connections) if (entry.kind === 'my-screen') remove(key);
+        for (const [key, entry] of connections) if (entry.kind === 'my-screen') remove(key, 'share stopped');
         $('share').textContent = 'Share screen';
       }
 
