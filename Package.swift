@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "CEngageOpus", linkerSettings: [.linkedLibrary("opus")]),
         .target(name: "CEngageZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CEngageFileSync"),
+        .target(name: "CEngageReceiveTime"),
         // libwebm's parser (Debian ships no muxer): an independent reader for tests.
         .target(name: "CEngageWebMParser", linkerSettings: [.linkedLibrary("webm")]),
 
@@ -51,7 +52,7 @@ let package = Package(
         // The edges: UDP sockets, the signalling WebSocket, the runner loop.
         .target(
             name: "MeshIO",
-            dependencies: ["Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),
+            dependencies: ["Mesh", "CEngageReceiveTime", .product(name: "NIOWebSocket", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio,
             swiftSettings: strict),
         // The embedded room server (a Django Channels consumer look-alike) and the room page it serves.

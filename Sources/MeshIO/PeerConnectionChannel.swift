@@ -108,6 +108,7 @@ public final class PeerConnectionChannel: Sendable {
         let logger: Logger
         let events: @Sendable (ConnectionKey, PeerEvent) -> Void
         private var scheduled: (deadline: Timestamp, task: Scheduled<Void>)?
+        private var arrivalClock: DatagramArrivalClock?
 
         init(key: ConnectionKey, connection: PeerConnection, logger: Logger,
              events: @escaping @Sendable (ConnectionKey, PeerEvent) -> Void) {
@@ -117,11 +118,16 @@ public final class PeerConnectionChannel: Sendable {
             self.events = events
         }
 
+        func handlerAdded(context: ChannelHandlerContext) {
+            arrivalClock = DatagramArrivalClock(context: context)
+        }
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
             guard let source = TransportAddress(envelope.remoteAddress) else { return }
             let bytes = Array(envelope.data.readableBytesView)
-            connection.handleDatagram(bytes, from: source, at: MonotonicClock.now())
+            let now = MonotonicClock.now()
+            connection.handleDatagram(bytes, from: source, at: now, arrival: arrivalClock?.arrival(ofDatagramReadAt: now))
             drain(context: context, channel: context.channel)
         }
 

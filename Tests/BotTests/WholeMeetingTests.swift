@@ -131,6 +131,7 @@ extension InteropTests {
                 #expect(botWidth == peerWidth && botWidth == 640, "\(sender) sends \(botWidth) px to us, \(peerWidth) px to \(other)")
                 let botTarget = toBot["video"]?["targetBitrate"] as? Double ?? 0
                 let peerTarget = toPeer["video"]?["targetBitrate"] as? Double ?? 0
+                print("\(sender) aims at \(Int(botTarget)) bit/s for us (\(botWidth) px), \(Int(peerTarget)) for \(other) (\(peerWidth) px)")
                 // Congestion control moves with the machine's load; the resolution is what must not drop.
                 #expect(botTarget >= 0.5 * peerTarget, "\(sender) aims at \(botTarget) bit/s for us, \(peerTarget) for \(other)")
             }

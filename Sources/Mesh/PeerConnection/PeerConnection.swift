@@ -233,8 +233,14 @@ public final class PeerConnection {
 
     // MARK: - Input
 
-    public func handleDatagram(_ bytes: [UInt8], from source: TransportAddress, at now: Timestamp) {
+    /// One datagram from the socket. `arrival` is when the kernel received it (nil: `now`): a busy process reads
+    /// packets late and in bursts, and congestion feedback stamped at read time would report our own
+    /// scheduling as network delay, making senders back off (docs/architecture.md, "Arrival times").
+    /// Timers and state still run on `now`, which never goes backwards.
+    public func handleDatagram(_ bytes: [UInt8], from source: TransportAddress, at now: Timestamp,
+                               arrival: Timestamp? = nil) {
         guard !isClosed else { return }
+        let arrival = min(arrival ?? now, now)
         switch DatagramKind(classifying: bytes) {
         case .stun:
             ice.handleDatagram(bytes, from: source, to: configuration.localAddress, at: now)
@@ -248,9 +254,9 @@ public final class PeerConnection {
             dtlsPeer = source
             dtls.handleDatagram(bytes[...], at: now)
         case .rtp:
-            receiveRTP(bytes, at: now)
+            receiveRTP(bytes, at: now, arrival: arrival)
         case .rtcp:
-            receiveRTCP(bytes, at: now)
+            receiveRTCP(bytes, at: now, arrival: arrival)
         case .unknown:
             drop("datagram of unknown kind: first byte \(bytes.first.map { String($0) } ?? "none")")
         }
@@ -498,7 +504,7 @@ public final class PeerConnection {
         isClosed = true
     }
 
-    private func receiveRTP(_ bytes: [UInt8], at now: Timestamp) {
+    private func receiveRTP(_ bytes: [UInt8], at now: Timestamp, arrival: Timestamp) {
         guard let srtpInbound else { return }
         // The SSRC is in the clear: a source the connection has no room for costs no decryption and no libsrtp state.
         let source = Self.word(at: 8, of: bytes)
@@ -515,7 +521,7 @@ public final class PeerConnection {
             drop("SRTP packet failed to unprotect: \(error)")
             return
         }
-        let wentOn = deliverRTP(plain, at: now)
+        let wentOn = deliverRTP(plain, at: now, arrival: arrival)
         if let source, !inboundSources.rtpAuthenticated(from: source, isWanted: wentOn || admission.isAnnounced(source)) {
             srtpInbound.forgetSource(source)
         }
@@ -529,7 +535,7 @@ public final class PeerConnection {
     }
 
     /// Parses and routes one unprotected RTP packet; whether it went on as media.
-    private func deliverRTP(_ plain: [UInt8], at now: Timestamp) -> Bool {
+    private func deliverRTP(_ plain: [UInt8], at now: Timestamp, arrival: Timestamp) -> Bool {
         var packet: RTPPacket
         do {
             packet = try RTPPacket(parsing: plain)
@@ -544,7 +550,7 @@ public final class PeerConnection {
             if transportFeedback == nil {
                 transportFeedback = TransportWideFeedbackBuilder(senderSSRC: localSSRC, mediaSSRC: packet.ssrc)
             }
-            transportFeedback?.record(transportSequenceNumber: sequence, arrival: now)
+            transportFeedback?.record(transportSequenceNumber: sequence, arrival: arrival)
         }
         var isRetransmission = false
         if routing.retransmissionPayloadTypes[packet.payloadType] != nil {
@@ -582,7 +588,7 @@ public final class PeerConnection {
             outputs.append(.event(.trackStarted(track)))
         }
         receiverStatistics[index].record(sequenceNumber: packet.sequenceNumber, rtpTimestamp: packet.timestamp,
-                                         arrival: now, clockRate: track.clockRate)
+                                         arrival: arrival, clockRate: track.clockRate)
         if routing.nackPayloadTypes.contains(packet.payloadType) {
             if let roundTrip = lossRepair.received(packet, isRetransmission: isRetransmission, at: now) {
                 outputs.append(.event(.roundTripMeasured(roundTrip)))
@@ -593,7 +599,7 @@ public final class PeerConnection {
         return true
     }
 
-    private func receiveRTCP(_ bytes: [UInt8], at now: Timestamp) {
+    private func receiveRTCP(_ bytes: [UInt8], at now: Timestamp, arrival: Timestamp) {
         guard let srtpInbound else { return }
         var plain = bytes
         do {
@@ -620,14 +626,14 @@ public final class PeerConnection {
             switch packet {
             case .senderReport(let report):
                 if let index = statisticsIndex[report.ssrc] {
-                    receiverStatistics[index].recordSenderReport(ntpTime: report.ntpTime, arrival: now)
+                    receiverStatistics[index].recordSenderReport(ntpTime: report.ntpTime, arrival: arrival)
                     // Only for streams already admitted: a report cannot create state for an unknown SSRC.
                     outputs.append(.event(.senderReport(ssrc: report.ssrc, ntpTime: report.ntpTime,
                                                         rtpTimestamp: report.rtpTimestamp)))
                 }
-                reportsOnOurStreams(report.reportBlocks, at: now)
+                reportsOnOurStreams(report.reportBlocks, at: now, arrival: arrival)
             case .receiverReport(let report):
-                reportsOnOurStreams(report.reportBlocks, at: now)
+                reportsOnOurStreams(report.reportBlocks, at: now, arrival: arrival)
             case .pictureLossIndication(let request) where request.mediaSSRC == outgoingVideo?.ssrc:
                 outputs.append(.event(.keyframeRequested))
             case .fullIntraRequest(let request) where request.entries.contains(where: { $0.ssrc == outgoingVideo?.ssrc }):
@@ -647,8 +653,8 @@ public final class PeerConnection {
         }
     }
 
-    private func reportsOnOurStreams(_ blocks: [ReportBlock], at now: Timestamp) {
-        let arrival = NTPTime(unixNanoseconds: configuration.unixNanosecondsAtZero &+ now.nanoseconds)
+    private func reportsOnOurStreams(_ blocks: [ReportBlock], at now: Timestamp, arrival: Timestamp) {
+        let arrival = NTPTime(unixNanoseconds: configuration.unixNanosecondsAtZero &+ arrival.nanoseconds)
         for block in blocks {
             for track in [outgoingAudio, outgoingVideo].compactMap({ $0 }) where track.ssrc == block.ssrc {
                 let roundTrip = block.roundTripTime(arrivalNTP: arrival)
