@@ -16,6 +16,10 @@ int CEngageOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
     return (int)SSL_CTX_set1_groups_list(ctx, list);
 }
 
+long CEngageOpenSSL_SSL_CTX_disable_session_cache(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+}
+
 const uint64_t CEngageOpenSSL_SSL_OP_NO_QUERY_MTU = SSL_OP_NO_QUERY_MTU;
 const uint64_t CEngageOpenSSL_SSL_OP_NO_TICKET = SSL_OP_NO_TICKET;
 const uint64_t CEngageOpenSSL_SSL_OP_NO_RENEGOTIATION = SSL_OP_NO_RENEGOTIATION;

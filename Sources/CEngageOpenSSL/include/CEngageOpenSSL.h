@@ -21,6 +21,9 @@ int CEngageOpenSSL_random_bytes(uint8_t *buffer, size_t count);
 int CEngageOpenSSL_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
 /// `list` like "X25519:P-256"; returns 1 on success.
 int CEngageOpenSSL_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list);
+/// Keeps no sessions for resumption (SSL_SESS_CACHE_OFF): a context shared by every connection would
+/// otherwise hold every finished handshake's session. Returns the previous mode.
+long CEngageOpenSSL_SSL_CTX_disable_session_cache(SSL_CTX *ctx);
 /// SSL_OP_* values, which Swift cannot import (64-bit shift macros), for SSL_CTX_set_options.
 extern const uint64_t CEngageOpenSSL_SSL_OP_NO_QUERY_MTU;
 extern const uint64_t CEngageOpenSSL_SSL_OP_NO_TICKET;

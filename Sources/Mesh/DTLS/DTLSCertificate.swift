@@ -1,4 +1,5 @@
 import CEngageOpenSSL
+import Synchronization
 
 /// Our DTLS identity: a fresh ECDSA P-256 key and a self-signed certificate for it.
 ///
@@ -16,6 +17,8 @@ public final class DTLSCertificate: @unchecked Sendable {
     public let der: [UInt8]
     /// sha-256 of `der`, for our `a=fingerprint`.
     public let fingerprint: DTLSFingerprint
+    /// The OpenSSL contexts built for this certificate, by SRTP profile list (`context(offering:)`).
+    let contexts = Mutex<[String: DTLSContext]>([:])
 
     public init(commonName: String = "EngageBot", validFor validity: ClosedRange<Duration> = .seconds(-30 * 86_400) ... .seconds(365 * 86_400)) throws {
         ERR_clear_error()

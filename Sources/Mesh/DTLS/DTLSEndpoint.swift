@@ -60,7 +60,8 @@ public final class DTLSEndpoint {
     }
 
     private var state = State.idle
-    private let context: OpaquePointer  // SSL_CTX *
+    /// Shared by every endpoint of the certificate (and profiles); SSL_new keeps its own reference.
+    let context: DTLSContext
     /// Inside the module so tests can play a peer that misuses its own end of the handshake.
     let ssl: OpaquePointer  // SSL *, owns `bio`
     private let bio: OpaquePointer  // BIO *
@@ -90,20 +91,10 @@ public final class DTLSEndpoint {
     ) throws {
         guard !srtpProfiles.isEmpty else { throw DTLSError("DTLS-SRTP needs at least one SRTP profile") }
         ERR_clear_error()
-        guard let context = SSL_CTX_new(DTLS_method()) else { throw DTLSError.openSSL("SSL_CTX_new failed") }
-        do {
-            try DTLSEndpoint.configure(context, certificate: certificate, srtpProfiles: srtpProfiles)
-        } catch {
-            SSL_CTX_free(context)
-            throw error
-        }
-        guard let ssl = SSL_new(context) else {
-            SSL_CTX_free(context)
-            throw DTLSError.openSSL("SSL_new failed")
-        }
+        let context = try certificate.context(offering: srtpProfiles)
+        guard let ssl = SSL_new(context.pointer) else { throw DTLSError.openSSL("SSL_new failed") }
         guard let bio = CEngageOpenSSL_datagram_bio_new() else {
             SSL_free(ssl)
-            SSL_CTX_free(context)
             throw DTLSError.openSSL("creating the datagram BIO failed")
         }
         // One BIO for both directions: SSL_set_bio takes a single reference for it.
@@ -130,10 +121,9 @@ public final class DTLSEndpoint {
 
     deinit {
         SSL_free(ssl)
-        SSL_CTX_free(context)
     }
 
-    private static func configure(_ context: OpaquePointer, certificate: DTLSCertificate, srtpProfiles: [SRTPProfile]) throws {
+    static func configure(_ context: OpaquePointer, certificate: DTLSCertificate, srtpProfiles: [SRTPProfile]) throws {
         // DTLS 1.0 lacks AEAD suites; every WebRTC peer speaks 1.2.
         guard CEngageOpenSSL_SSL_CTX_set_min_proto_version(context, DTLS1_2_VERSION) == 1 else {
             throw DTLSError.openSSL("requiring DTLS 1.2 failed")
@@ -159,6 +149,10 @@ public final class DTLSEndpoint {
         // making us repeat the handshake's key exchange and signature on the event loop all connections share.
         _ = SSL_CTX_set_options(context, CEngageOpenSSL_SSL_OP_NO_QUERY_MTU | CEngageOpenSSL_SSL_OP_NO_TICKET
                                 | CEngageOpenSSL_SSL_OP_NO_RENEGOTIATION)
+        // Nor resumes from a cache, which in a context every connection shares could keep a session per
+        // handshake any peer completes. OpenSSL already caches nothing while it verifies peers without a
+        // session id context; switching the cache off keeps that true whatever changes around it.
+        _ = CEngageOpenSSL_SSL_CTX_disable_session_cache(context)
     }
 
     // MARK: - Inputs
