@@ -7,6 +7,10 @@ the page served by `engage-bot serve`; the recorder (`engage-bot join`) and two 
 tiles it shows (caption and video size); the result goes to OUT/serve-page.json.
 
     in-netns.sh python3 serve_page_check.py --bot .build/debug/engage-bot --out DIR [--seconds 16]
+
+The tiles are read after --seconds; where one is missing or not playing yet, again every second for up to
+--patience more seconds (a loaded machine can take long to start the crowd), so a slow join is told apart
+from a connection that closed (the page's console says which).
 """
 import argparse
 import json
@@ -62,11 +66,22 @@ return Array.from(document.querySelectorAll('figure')).map(f => ({
 """
 
 
+def all_playing(browsers) -> bool:
+    """Whether every browser shows every other participant with a picture."""
+    for me, tiles in browsers.items():
+        others = {"alice", "bob"} - {me}
+        for name in ["recorder", "synthetic-1", "synthetic-2", *others]:
+            if not any(name in tile["caption"] and tile["width"] > 0 for tile in tiles):
+                return False
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bot", required=True)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--seconds", type=float, default=16)
+    parser.add_argument("--patience", type=float, default=30)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix="serve-page-"))
@@ -97,12 +112,17 @@ def main() -> int:
                                args.out / "bot.log"))
         time.sleep(2)
         processes.append(start([args.bot, "crowd", socket_url, "--participants", "2", "--mesh", "--no-chat",
-                                "--seconds", str(args.seconds + 10), "--log-level", "info"], args.out / "crowd.log"))
+                                "--seconds", str(args.seconds + args.patience + 10), "--log-level", "info"], args.out / "crowd.log"))
         result["crowd_started"] = time.time()
         time.sleep(args.seconds)
-        result["tiles_read"] = time.time()
-        for name, driver in drivers:
-            result["browsers"][name] = driver.execute_script(TILES)
+        deadline = time.monotonic() + args.patience
+        while True:
+            result["tiles_read"] = time.time()
+            for name, driver in drivers:
+                result["browsers"][name] = driver.execute_script(TILES)
+            if all_playing(result["browsers"]) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
         result["ok"] = True
         for name, driver in drivers:
             result["console"][name] = [f"{entry['timestamp']} {entry['message']}" for entry in driver.get_log("browser")]
