@@ -17,8 +17,14 @@ final class TileBroadcaster: Sendable {
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
     /// The connections the tile goes to, kept current by the meeting (no hop to ask for them per frame).
     private let targets = Mutex<[PeerConnectionChannel]>([])
+    /// Wakes a tile that waits for its first connection: a newcomer's picture starts with its connection,
+    /// not at the end of a nap (a 100 ms nap here was half of every join's wait for first media).
+    private let targetsChanged = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
-    func setTargets(_ channels: [PeerConnectionChannel]) { targets.withLock { $0 = channels } }
+    func setTargets(_ channels: [PeerConnectionChannel]) {
+        targets.withLock { $0 = channels }
+        targetsChanged.continuation.yield()
+    }
 
     /// Starts the bot's slate.
     func start(botName: String, logger: Logger) {
@@ -43,6 +49,7 @@ final class TileBroadcaster: Sendable {
             }
             // The source is built inside this task and never leaves it: one owner, as its contract asks.
             var packetizer = FramePacketizer()
+            var wakeUps = targetsChanged.stream.makeAsyncIterator()
             while !Task.isCancelled {
                 let wait = tile.nextDeadline.at - MonotonicClock.now()
                 if wait > .zero { try? await Task.sleep(for: wait) }
@@ -51,8 +58,9 @@ final class TileBroadcaster: Sendable {
                 }
                 let channels = targets.withLock { $0 }
                 // Nobody to show it to: encoding would be wasted; the tile skips the missed slots later.
+                // Nil: the task was cancelled.
                 if channels.isEmpty {
-                    try? await Task.sleep(for: .milliseconds(100))
+                    if await wakeUps.next() == nil { return }
                     continue
                 }
                 while let media = tile.poll(at: MonotonicClock.now()) {
@@ -73,5 +81,9 @@ final class TileBroadcaster: Sendable {
     /// A peer lost our picture or just connected: the next frame is a keyframe.
     func requestKeyframe() { keyframeWanted.withLock { $0 = true } }
 
-    func stop() { task.withLock { $0?.cancel() } }
+    /// Ends the tile for good (a broadcaster is started once per meeting).
+    func stop() {
+        task.withLock { $0?.cancel() }
+        targetsChanged.continuation.finish()
+    }
 }

@@ -285,7 +285,7 @@ public actor Meeting {
             let role: MeetingObservation.Role = room.connections[key]?.role == .offerer ? .offerer : .answerer
             manifest.connectionStarted(key, participant: peer, role: role, files: files)
             let description = try await channel.withConnection { connection, _ in connection.localDescription }
-            logger.info("\(key) '\(peer.logSafe)': sending \(channel.localAddress) description")
+            logger.info("\(key) '\(peer.logSafe)': sending \(channel.localAddress) description\(sinceOpened(key))")
             await perform(role == .offerer ? room.offerReady(key, sdp: description) : room.answerReady(key, sdp: description))
             observe(.descriptionSent(key, peer: peer, role: role))
         } catch {
@@ -295,15 +295,20 @@ public actor Meeting {
         }
     }
 
+    /// " N ms after the connection began", for the log lines that time a join step by step.
+    private func sinceOpened(_ key: ConnectionKey) -> String {
+        connections.openedAt[key].map { " \((ContinuousClock.now - $0).milliseconds) ms after the connection began" } ?? ""
+    }
+
     private func handle(_ event: PeerEvent, on key: ConnectionKey) async {
         if case .rtp = event, !configuration.observesMedia {} else { observe(.peerEvent(key, event)) }
         switch event {
         case .rtp:
             break
         case .iceStateChanged(let state):
-            logger.info("\(key): ICE \(state)")
+            logger.info("\(key): ICE \(state)\(sinceOpened(key))")
         case .connected(let summary, let kinds):
-            logger.info("\(key): connected (\(summary))")
+            logger.info("\(key): connected (\(summary))\(sinceOpened(key))")
             recordings?.deliver(.expect(kinds), to: key)
             connections.broadcaster(for: key).requestKeyframe()
         case .trackStarted(let track):
@@ -323,8 +328,7 @@ public actor Meeting {
             recordings?.deliver(.roundTrip(roundTrip), to: key)
         case .dataChannelOpened:
             guard key.kind == .camera else { return }
-            let since = connections.openedAt[key].map { " \((ContinuousClock.now - $0).milliseconds) ms after the connection began" } ?? ""
-            logger.info("\(key): data channel open\(since)")
+            logger.info("\(key): data channel open\(sinceOpened(key))")
             sayRecordingNotice(on: key)
         case .chatMessage(let text):
             guard key.kind == .camera else { return }

@@ -54,6 +54,18 @@ import Testing
         #expect((network.firstTime(1, of: .connected) ?? .seconds(99)) < .milliseconds(200))
     }
 
+    /// The nomination does not wait for the next pacing slot (Ta, 50 ms): with one pair and 1 ms each way,
+    /// both sides are connected after the check and the nomination, two round trips and a little.
+    @Test func theNominationGoesOutAsSoonAsItsPairAnswered() {
+        var network = ICETestNetwork.connected(controllingAddresses: [a1], controlledAddresses: [b1])
+        network.run(for: .seconds(1))
+        expectAgreement(network)
+        let controlling = network.firstTime(0, of: .connected) ?? .seconds(99)
+        let controlled = network.firstTime(1, of: .connected) ?? .seconds(99)
+        #expect(controlling <= .milliseconds(10) && controlled <= .milliseconds(10),
+                "connected at \(controlling) (controlling) and \(controlled) (controlled)")
+    }
+
     @Test func choosesTheSamePairAmongSeveral() {
         var network = ICETestNetwork.connected(controllingAddresses: [a1, a2], controlledAddresses: [b1, b2])
         network.run(for: .seconds(3))
