@@ -8,17 +8,10 @@ import Testing
 @Suite struct ArrivalTimeTests {
     /// A VP8 packet carrying a transport-wide sequence number in a one-byte header extension (RFC 8285).
     private static func packet(payloadType: UInt8, sequence: UInt16, transportSequence: UInt16, ssrc: UInt32) -> [UInt8] {
-        var writer = ByteWriter()
-        writer.write(UInt8(0x90))
-        writer.write(payloadType)
-        writer.write(sequence)
-        writer.write(UInt32(sequence) &* 3000)
-        writer.write(ssrc)
-        writer.write(contentsOf: [0xBE, 0xDE, 0x00, 0x01, transportWideExtensionID << 4 | 1])
-        writer.write(transportSequence)
-        writer.write(UInt8(0))
-        writer.write(contentsOf: [0x10, 0x00, 0x9d, 0x01, 0x2a] + Array(repeating: UInt8(7), count: 300))
-        return writer.bytes
+        let extensionBlock: [UInt8] = [0xBE, 0xDE, 0x00, 0x01, transportWideExtensionID << 4 | 1,
+                                       UInt8(transportSequence >> 8), UInt8(transportSequence & 0xFF), 0]
+        return TestRTP.vp8(payloadType: payloadType, sequence: sequence, ssrc: ssrc, hasExtension: true,
+                           afterHeader: extensionBlock, payloadBytes: 300)
     }
 
     /// The id our offer gives the transport-wide sequence number extension.

@@ -9,15 +9,9 @@ import Testing
     static let inventedOriginalSequence: UInt16 = 40_000
 
     private static func rtp(payloadType: UInt8, sequence: UInt16, ssrc: UInt32, isRetransmission: Bool = false) -> [UInt8] {
-        var writer = ByteWriter()
-        writer.write(UInt8(0x80))
-        writer.write(payloadType)
-        writer.write(sequence)
-        writer.write(UInt32(sequence) &* 3000)
-        writer.write(ssrc)
-        if isRetransmission { writer.write(inventedOriginalSequence) }
-        writer.write(contentsOf: [0x10, 0x00, 0x9d, 0x01, 0x2a] + Array(repeating: UInt8(7), count: 200))
-        return writer.bytes
+        let originalSequence = [UInt8(inventedOriginalSequence >> 8), UInt8(inventedOriginalSequence & 0xFF)]
+        return TestRTP.vp8(payloadType: payloadType, sequence: sequence, ssrc: ssrc,
+                           afterHeader: isRetransmission ? originalSequence : [])
     }
 
     /// A receiver report without report blocks, from `ssrc`.
