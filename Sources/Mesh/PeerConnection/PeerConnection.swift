@@ -96,7 +96,7 @@ public struct PeerConnectionStatistics: Sendable {
 
 /// A WebRTC peer connection to one remote peer, sans-IO.
 ///
-/// Contract: one owner drives it. Hand every datagram of its socket to `handleDatagram(_:from:at:)`
+/// Contract: one owner drives it. Hand every datagram of its socket to `handleDatagram(_:from:at:arrival:)`
 /// and call `handleTimeout(at:)` once the last deadline has passed; after each call, drain
 /// `pollOutput()` until it returns `.timeout`, sending each `.transmit` and acting on each `.event`.
 /// Time is always passed in; nothing here reads a clock or touches a socket.
