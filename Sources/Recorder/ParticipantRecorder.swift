@@ -120,8 +120,10 @@ public struct ParticipantRecorder: Sendable {
     /// Where the sound a decoder makes of the audio written so far ends (ms): every frame plays in full,
     /// one after the other, so this runs ahead of `audioEndMilliseconds` by the overlaps left alone.
     private var audioSoundEndMilliseconds: Int64?
-    /// Overlaps up to this are rounding and the 2 % slew of placements, not a step back: left alone.
-    static let audioOverlapToleranceMilliseconds: Int64 = 10
+    /// Overlaps up to this are rounding to milliseconds and the 2 % slew of placements, not a step back: left
+    /// alone (an honest sender's frames overlap by 1 ms now and then). Anything longer is moved: ffmpeg turned
+    /// one 9 ms overlap (a 10 ms frame, then a 60 ms one) into two audio packets with the same DTS.
+    static let audioOverlapToleranceMilliseconds: Int64 = 2
     /// Audio moved past an overlap may run at most this far ahead of its arrival (LipSync's own lead is
     /// 1 s); beyond it the sender is sending more audio than time passes.
     static let audioLeadLimitMilliseconds: Int64 = 1_500

@@ -227,6 +227,21 @@ struct ParticipantRecorderTests {
         #expect(recorded.statistics.audioFramesDroppedAheadOfTime == 0)
     }
 
+    /// A frame that starts a few milliseconds before the previous one ends (a hostile or broken clock) is moved
+    /// to follow it; only the millisecond of rounding an honest sender shows is left alone.
+    @Test func audioOverlappingByMoreThanRoundingIsMoved() throws {
+        let inputs = try WebMMediaTests.encode(.vp8)
+        defer { try? FileManager.default.removeItem(at: inputs.directory) }
+        var (arrivals, _) = Self.arrivals(inputs.audio, passes: 1, speed: 1)
+        // The 51st packet's clock 9 ms early: it would overlap the 50th by 9 ms.
+        arrivals[50].packet.timestamp &-= 9 * 48
+        let url = inputs.directory.appendingPathComponent("audio.webm")
+        let (_, recorder) = try ParticipantRecorderTests.record(arrivals, to: url, expecting: [.audio])
+        #expect(try ParticipantRecorderTests.decodeErrors(url).isEmpty)
+        let statistics = try #require(recorder.trackStatistics.first)
+        #expect(statistics.audioFramesMovedPastOverlap == 1, "\(statistics)")
+    }
+
     @Test func moreAudioThanTimePassesIsCutToTheTimeItTook() throws {
         // Twice as much audio as time: 12 s of sound in 6 s.
         let recorded = try Self.record(passes: 4, speed: 2)
