@@ -312,9 +312,8 @@ public actor Meeting {
             recordings?.deliver(.expect(kinds), to: key)
             connections.broadcaster(for: key).requestKeyframe()
         case .trackStarted(let track):
-            if let joinedAt, let opened = connections.openedAt[key], connections.isFirstMedia(on: key) {
-                let now = ContinuousClock.now
-                logger.info("\(key): first media packet \((now - opened).milliseconds) ms after the connection began, \((now - joinedAt).milliseconds) ms after our new-peer")
+            if let joinedAt, connections.openedAt[key] != nil, connections.isFirstMedia(on: key) {
+                logger.info("\(key): first media packet\(sinceOpened(key)), \((ContinuousClock.now - joinedAt).milliseconds) ms after our new-peer")
             }
             logger.info("\(key): receiving \(track)")
             manifest.trackStarted(key, track)
