@@ -65,6 +65,9 @@ final class ServiceRecording: Sendable {
                 logger.error("recording failed: \(error)")
             }
             status.withLock { $0.ended = (outcome.0, outcome.1, Date()) }
+            // The end goes into the outbox before the transcripts and manifest are handed to the uploader, so
+            // their file.uploaded events always follow recording.finished (docs/api.md, webhooks).
+            events?.ended(failure: outcome.1)
             if !files.isEmpty, let folder = await meeting.snapshot().sessionPath {
                 for (name, kind) in [("chat.jsonl", "transcript"), ("chat.txt", "transcript"), ("manifest.json", "manifest")] {
                     let path = (folder as NSString).appendingPathComponent(name)
@@ -73,7 +76,6 @@ final class ServiceRecording: Sendable {
                     }
                 }
             }
-            events?.ended(failure: outcome.1)
             await ended(self)
         }
         task.withLock { $0 = running }
