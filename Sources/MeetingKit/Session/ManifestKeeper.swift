@@ -4,8 +4,13 @@ import Mesh
 import Recorder
 
 /// The session's `manifest.json`, kept current: rewritten whole (atomically) on every change, so a
-/// reader, or a killed bot, always leaves a complete one.
+/// reader, or a killed bot, always leaves a complete one. Counters are the exception: every recording reports
+/// them every 5 s, which at 100 recordings was 20 rewrites of the whole manifest a second (most of the meeting
+/// actor's CPU), so they go out with the next rewrite, and by themselves at most every
+/// `statisticsWriteInterval`.
 struct ManifestKeeper {
+    static let statisticsWriteInterval: Duration = .seconds(2)
+
     private(set) var manifest: Manifest
     private let session: SessionFolder?
     private let clock: SessionClock
@@ -17,6 +22,9 @@ struct ManifestKeeper {
     /// rather than once each: a hundred rewrites of a hundred connections would be most of the time it takes to leave.
     private var held = false
     private var changedWhileHeld = false
+    private var lastWrite: ContinuousClock.Instant?
+    /// Counters reported since the last rewrite that are not in the file yet.
+    private(set) var statisticsPending = false
 
     init(room: String, bot: String, session: SessionFolder?, clock: SessionClock, logger: Logger) {
         manifest = Manifest(room: room, bot: bot, startedAt: ISOTime.string(clock.wall))
@@ -72,6 +80,10 @@ struct ManifestKeeper {
             manifest.place(connection: key.description, timelineOffsetMilliseconds: placement.timelineOffsetMilliseconds,
                            fileStartedAt: ISOTime.string(Date(timeIntervalSince1970: Double(placement.startUnixMilliseconds) / 1000)))
         }
+        if let lastWrite, ContinuousClock.now - lastWrite < Self.statisticsWriteInterval {
+            statisticsPending = true
+            return
+        }
         write()
     }
 
@@ -104,6 +116,8 @@ struct ManifestKeeper {
         }
         do {
             try session.writeAtomically("manifest.json", manifest.encoded())
+            lastWrite = .now
+            statisticsPending = false
             if failedWrites > 0 {
                 logger.warning("manifest.json written again after \(failedWrites) updates that could not be")
                 failedWrites = 0
