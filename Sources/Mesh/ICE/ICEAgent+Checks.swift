@@ -19,8 +19,12 @@ extension ICEAgent {
     /// Whether the pacing timer has anything to send: triggered checks, or ordinary checks while nothing is selected.
     var hasPacedWork: Bool {
         guard remoteCredentials != nil, !consentLost else { return false }
-        return triggered.contains(where: isSendableTriggered)
-            || (selectedIndex == nil && pairs.contains { $0.state == .waiting })
+        // Loops rather than `contains(where: isSendableTriggered)`: that method reference captured a copy of the
+        // whole agent, and this runs for every deadline asked of the connection.
+        for index in triggered where isSendableTriggered(index) { return true }
+        guard selectedIndex == nil else { return false }
+        for pair in pairs where pair.state == .waiting { return true }
+        return false
     }
 
     func isSendableTriggered(_ index: Int) -> Bool {
