@@ -2,6 +2,7 @@
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [
         STUNMessageTarget.target,
+        SharedSocketTarget.target,
         SDPTarget.target,
         RTPPacketTarget.target,
         RTCPCompoundTarget.target,

@@ -3,80 +3,82 @@ import Mesh
 import NIOCore
 import NIOPosix
 
-/// One peer connection on its own UDP socket: the only place its bytes meet a socket.
+/// One peer connection on the UDP socket its meeting shares on the connection's event loop
+/// (`SharedDatagramSockets`): the only place its bytes meet a socket.
 ///
-/// The sans-IO `PeerConnection` lives on the channel's event loop. Every datagram is handed to it at
+/// The sans-IO `PeerConnection` lives on that event loop. Every datagram routed to it is handed over at
 /// once and its output drained, so STUN checks are answered without waiting on anything else; its
 /// next deadline is kept as one scheduled task on the same loop. Events leave through `events`.
 public final class PeerConnectionChannel: Sendable {
     public let key: ConnectionKey
     public let localAddress: TransportAddress
-    private let channel: any Channel
+    private let socket: SharedDatagramSocket
     private let handler: NIOLoopBound<Handler>
 
-    /// Binds a UDP socket on `host`, then builds the connection for that address.
+    private var eventLoop: any EventLoop { socket.channel.eventLoop }
+
+    public struct UfragTaken: Error, CustomStringConvertible {
+        public var description: String { "another connection on this socket has the same ICE ufrag" }
+    }
+
+    /// Takes the next event loop of `group` and its shared socket for connections of this kind, then builds the
+    /// connection for that socket's address.
     public static func open(
         key: ConnectionKey,
-        host: String,
+        sockets: SharedDatagramSockets,
         group: any EventLoopGroup,
         logger: Logger,
         events: @escaping @Sendable (ConnectionKey, PeerEvent) -> Void,
         makeConnection: @escaping @Sendable (TransportAddress, Timestamp) throws -> PeerConnection
     ) async throws -> PeerConnectionChannel {
-        let channel = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-            .bind(host: host, port: 0).get()
-        do {
-            guard let bound = channel.localAddress, let localAddress = TransportAddress(bound) else {
-                throw SignallingSocket.ConnectError(description: "UDP socket on \(host) has no usable address")
-            }
-            let handler = try await channel.eventLoop.submit {
-                let connection = try makeConnection(localAddress, MonotonicClock.now())
-                let handler = Handler(key: key, connection: connection, logger: logger, events: events)
-                try channel.pipeline.syncOperations.addHandler(handler)
-                handler.drain(context: nil, channel: channel)
-                return NIOLoopBound(handler, eventLoop: channel.eventLoop)
-            }.get()
-            return PeerConnectionChannel(key: key, localAddress: localAddress, channel: channel, handler: handler)
-        } catch {
-            try? await channel.close()
-            throw error
-        }
+        let loop = group.next()
+        let socket = try await sockets.socket(on: loop, for: key.kind)
+        let handler = try await loop.submit {
+            let connection = try makeConnection(socket.localAddress, MonotonicClock.now())
+            let handler = Handler(key: key, connection: connection, socket: socket, logger: logger, events: events)
+            guard socket.add(handler) else { throw UfragTaken() }
+            handler.drain(flush: true)
+            return NIOLoopBound(handler, eventLoop: loop)
+        }.get()
+        return PeerConnectionChannel(key: key, localAddress: socket.localAddress, socket: socket, handler: handler)
     }
 
-    private init(key: ConnectionKey, localAddress: TransportAddress, channel: any Channel,
+    private init(key: ConnectionKey, localAddress: TransportAddress, socket: SharedDatagramSocket,
                  handler: NIOLoopBound<Handler>) {
         self.key = key
         self.localAddress = localAddress
-        self.channel = channel
+        self.socket = socket
         self.handler = handler
     }
 
     /// Runs `action` on the connection in its event loop, then sends what it produced.
     public func perform(_ action: @escaping @Sendable (PeerConnection, Timestamp) -> Void) {
         let handler = self.handler
-        let channel = self.channel
-        channel.eventLoop.execute {
+        eventLoop.execute {
             action(handler.value.connection, MonotonicClock.now())
-            handler.value.drain(context: nil, channel: channel)
+            handler.value.drain(flush: true)
         }
     }
 
-    /// `perform` on each of `channels`, with one hop per event loop rather than one per channel: the tile
-    /// goes to every connection 55 times a second, and every hop may wake its loop.
+    /// `perform` on each of `channels`, with one hop per event loop rather than one per channel and one
+    /// flush per socket: the tile goes to every connection 55 times a second, every hop may wake its loop,
+    /// and a flush of many datagrams is one `sendmmsg`.
     public static func perform(on channels: [PeerConnectionChannel],
                                _ action: @escaping @Sendable (PeerConnection, Timestamp) -> Void) {
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, members: [PeerConnectionChannel])] = [:]
         for member in channels {
-            let loop = member.channel.eventLoop
+            let loop = member.eventLoop
             byLoop[ObjectIdentifier(loop), default: (loop, [])].members.append(member)
         }
         for (loop, members) in byLoop.values {
             loop.execute {
+                var sockets: [ObjectIdentifier: any Channel] = [:]
                 for member in members {
                     action(member.handler.value.connection, MonotonicClock.now())
-                    member.handler.value.drain(context: nil, channel: member.channel)
+                    member.handler.value.drain(flush: false)
+                    sockets[ObjectIdentifier(member.socket)] = member.socket.channel
                 }
+                for channel in sockets.values { channel.flush() }
             }
         }
     }
@@ -84,86 +86,82 @@ public final class PeerConnectionChannel: Sendable {
     /// Same as `perform`, returning a value computed on the loop.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PeerConnection, Timestamp) throws -> T) async throws -> T {
         let handler = self.handler
-        let channel = self.channel
-        return try await channel.eventLoop.submit {
+        return try await eventLoop.submit {
             let result = try body(handler.value.connection, MonotonicClock.now())
-            handler.value.drain(context: nil, channel: channel)
+            handler.value.drain(flush: true)
             return result
         }.get()
     }
 
-    /// Closes the socket after the connection has said goodbye (BYE, close_notify) where it could.
+    /// Says goodbye (BYE, close_notify) where it can, then stops routing to the connection; the socket stays
+    /// for the meeting's other connections.
     public func close() async {
         perform { connection, now in connection.close(at: now) }
-        try? await channel.eventLoop.scheduleTask(in: .milliseconds(50)) {}.futureResult.get()
-        try? await channel.close()
+        try? await eventLoop.scheduleTask(in: .milliseconds(50)) {}.futureResult.get()
+        let handler = self.handler
+        try? await eventLoop.submit { handler.value.detach() }.get()
     }
 
-    final class Handler: ChannelInboundHandler {
-        typealias InboundIn = AddressedEnvelope<ByteBuffer>
-        typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-
+    /// The connection's state on its event loop: what the shared socket routes to, and whose output goes out
+    /// through it.
+    final class Handler {
         let key: ConnectionKey
         let connection: PeerConnection
+        private let socket: SharedDatagramSocket
         let logger: Logger
         let events: @Sendable (ConnectionKey, PeerEvent) -> Void
         private var scheduled: (deadline: Timestamp, task: Scheduled<Void>)?
-        private var arrivalClock: DatagramArrivalClock?
+        private var detached = false
 
-        init(key: ConnectionKey, connection: PeerConnection, logger: Logger,
+        init(key: ConnectionKey, connection: PeerConnection, socket: SharedDatagramSocket, logger: Logger,
              events: @escaping @Sendable (ConnectionKey, PeerEvent) -> Void) {
             self.key = key
             self.connection = connection
+            self.socket = socket
             self.logger = logger
             self.events = events
         }
 
-        func handlerAdded(context: ChannelHandlerContext) {
-            arrivalClock = DatagramArrivalClock(context: context)
+        /// A datagram the socket routed here. Its answers wait for the socket's flush at the end of the batch.
+        func receive(_ bytes: [UInt8], from source: TransportAddress, at now: Timestamp, arrival: Timestamp?) {
+            connection.handleDatagram(bytes, from: source, at: now, arrival: arrival)
+            drain(flush: false)
         }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let envelope = unwrapInboundIn(data)
-            guard let source = TransportAddress(envelope.remoteAddress) else { return }
-            let bytes = Array(envelope.data.readableBytesView)
-            let now = MonotonicClock.now()
-            connection.handleDatagram(bytes, from: source, at: now, arrival: arrivalClock?.arrival(ofDatagramReadAt: now))
-            drain(context: context, channel: context.channel)
-        }
-
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            // ICMP port unreachable and the like surface here; the sans-IO core decides via its timers.
-            logger.debug("UDP error on \(key): \(error)")
+        /// Leaves the socket: nothing more is routed here and the timer stops.
+        func detach() {
+            detached = true
+            socket.remove(self)
+            scheduled?.task.cancel()
+            scheduled = nil
         }
 
         /// Sends every datagram the connection produced, forwards its events, and re-arms its timer.
-        func drain(context: ChannelHandlerContext?, channel: any Channel) {
+        func drain(flush: Bool) {
+            guard !detached else { return }
+            let channel = socket.channel
             var wrote = false
             while true {
                 switch connection.pollOutput() {
                 case .transmit(let bytes, let destination):
                     guard let address = try? destination.socketAddress() else { continue }
-                    let buffer = channel.allocator.buffer(bytes: bytes)
-                    let envelope = AddressedEnvelope(remoteAddress: address, data: buffer)
-                    if let context {
-                        context.write(wrapOutboundOut(envelope), promise: nil)
-                    } else {
-                        channel.write(envelope, promise: nil)
+                    if let first = bytes.first, first <= 3 {
+                        socket.sent(bytes, to: destination, by: self, at: MonotonicClock.now())
                     }
+                    let buffer = channel.allocator.buffer(bytes: bytes)
+                    channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
                     wrote = true
                 case .event(let event):
                     events(key, event)
                 case .timeout(let deadline):
-                    if wrote {
-                        if let context { context.flush() } else { channel.flush() }
-                    }
-                    arm(deadline, channel: channel)
+                    if wrote && flush { channel.flush() }
+                    arm(deadline)
                     return
                 }
             }
         }
 
-        private func arm(_ deadline: Deadline?, channel: any Channel) {
+        private func arm(_ deadline: Deadline?) {
             guard let deadline else {
                 scheduled?.task.cancel()
                 scheduled = nil
@@ -171,10 +169,10 @@ public final class PeerConnectionChannel: Sendable {
             }
             if let scheduled, scheduled.deadline == deadline.at { return }
             scheduled?.task.cancel()
-            let task = channel.eventLoop.assumeIsolated().scheduleTask(deadline: MonotonicClock.deadline(deadline.at)) { [self] in
+            let task = socket.channel.eventLoop.assumeIsolated().scheduleTask(deadline: MonotonicClock.tick(atOrAfter: deadline.at)) { [self] in
                 scheduled = nil
                 connection.handleTimeout(at: MonotonicClock.now())
-                drain(context: nil, channel: channel)
+                drain(flush: true)
             }
             scheduled = (deadline.at, task)
         }

@@ -17,7 +17,8 @@ Meant to be started by run_meeting.py (`--command hostile@0:...`). It
   characters or 10 KB of text, garbage answers to the bot's offers (or none at all);
 * blasts a few hundred random datagrams (RTP/RTCP-like, STUN-like with bad integrity, DTLS-like)
   from 127.0.0.1 at the UDP port of the bot's offer to it and at every UDP socket of the bot
-  process (`--bot-pid`, or else the process that connected to the proxy) (so also at connections that have SRTP keys);
+  process (`--bot-pid`, or else the process that connected to the proxy), which its connections share: so
+  also at connections that have SRTP keys, from an address none of them validated;
 * then keeps its sockets open until SIGINT/SIGTERM and writes what it did to `--report` (JSON).
 
 Loopback only: it refuses any WebSocket URL that is not 127.0.0.1 / localhost.

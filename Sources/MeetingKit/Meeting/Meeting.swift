@@ -24,6 +24,8 @@ public actor Meeting {
     private var room: RoomSession
     private var sender: SignallingSocket.Sender?
     let connections = ConnectionTable()
+    /// One UDP socket per event loop for all of this meeting's connections.
+    private let sockets: SharedDatagramSockets
     private var recordings: ConnectionRecordings?
     private var manifest: ManifestKeeper
     let transcript: ChatTranscript?
@@ -43,6 +45,7 @@ public actor Meeting {
         self.logger = logger
         self.room = RoomSession(me: configuration.name)
         self.certificate = try DTLSCertificate()
+        self.sockets = SharedDatagramSockets(host: configuration.interface, logger: logger)
         let clock = SessionClock.now()
         self.clock = clock
         let session = configuration.records
@@ -139,6 +142,7 @@ public actor Meeting {
             }
             scheduler.cancelAll()
             await leave()
+            await sockets.close()
             manifest.meetingEnded()
             continuation.finish()
             tasks.cancelAll()
@@ -250,7 +254,7 @@ public actor Meeting {
         }
     }
 
-    /// Binds a socket, builds the connection, and sends its complete description (no trickle).
+    /// Builds the connection on the shared socket of an event loop, and sends its complete description (no trickle).
     private func open(_ key: ConnectionKey, peer: String,
                       make: @escaping @Sendable (TransportAddress, Timestamp) throws -> PeerConnection) async {
         guard let events else { return }
@@ -261,7 +265,7 @@ public actor Meeting {
             let observesMedia = configuration.observesMedia
             let packetTap = configuration.packetTap
             let channel = try await PeerConnectionChannel.open(
-                key: key, host: configuration.interface, group: group, logger: logger,
+                key: key, sockets: sockets, group: group, logger: logger,
                 events: { key, event in
                     if case .rtp(let packet, let track, let at) = event {
                         packetTap?(key, packet.payload.count)

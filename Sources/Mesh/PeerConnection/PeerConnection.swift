@@ -116,6 +116,8 @@ public final class PeerConnection {
     /// Our complete SDP (all candidates included: no trickle).
     public let localDescription: String
     public private(set) var statistics = PeerConnectionStatistics()
+    /// Our ICE ufrag: what a socket shared with other connections routes this one's checks by.
+    public var localICEUfrag: String { ice.localCredentials.ufrag }
     public private(set) var negotiatedSummary = ""
 
     private let configuration: PeerConnectionConfiguration
@@ -757,17 +759,18 @@ public final class PeerConnection {
     static let maximumDropKinds = 64
 
     /// What the SCTP association and the data channels dropped since the last look, counted as ours.
+    /// Runs after every datagram: it reads the counters in place, since binding `dataChannels` to a constant
+    /// copied the whole association (a retain of each of its buffers) per packet.
     private func countDataChannelDrops() {
-        guard let channels = dataChannels else { return }
-        if channels.association.drops != sctpDropsSeen {
-            drop("SCTP input dropped: \(channels.association.lastDropReason ?? "")",
-                 count: max(1, channels.association.drops &- sctpDropsSeen))
-            sctpDropsSeen = channels.association.drops
+        if let associationDrops = dataChannels?.association.drops, associationDrops != sctpDropsSeen {
+            drop("SCTP input dropped: \(dataChannels?.association.lastDropReason ?? "")",
+                 count: max(1, associationDrops &- sctpDropsSeen))
+            sctpDropsSeen = associationDrops
         }
-        if channels.drops != dataChannelDropsSeen {
-            drop("data channel message dropped: \(channels.lastDropReason ?? "")",
-                 count: max(1, channels.drops &- dataChannelDropsSeen))
-            dataChannelDropsSeen = channels.drops
+        if let channelDrops = dataChannels?.drops, channelDrops != dataChannelDropsSeen {
+            drop("data channel message dropped: \(dataChannels?.lastDropReason ?? "")",
+                 count: max(1, channelDrops &- dataChannelDropsSeen))
+            dataChannelDropsSeen = channelDrops
         }
     }
 
