@@ -61,6 +61,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "With --recorder-cmd or --compare-pion: measure only the other recorder, not the bot.")
     var noBot = false
 
+    @Flag(help: "Start the crowd first and the recorder once everyone is in the room, so that the recorder answers all N offers at once (first media then counts from each offer); default: the recorder first, offering to each joiner.")
+    var recorderJoinsLast = false
+
     func run() async throws {
         let logger = BotLogging.bootstrap(level: logLevel)
         let participantCounts = counts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -89,7 +92,8 @@ struct BenchCommand: AsyncParsableCommand {
                 let name = compareLossRepair ? "n-\(count)-\(position)-repair-\(lossRepair ? "on" : "off")" : "n-\(count)"
                 let run = BenchRun(executable: executable, participants: count, seconds: seconds,
                                    folder: (output as NSString).appendingPathComponent(name),
-                                   profileSeconds: count == profiled && lossRepair ? profileSeconds : 0, lossRepair: lossRepair)
+                                   profileSeconds: count == profiled && lossRepair ? profileSeconds : 0, lossRepair: lossRepair,
+                                   recorderJoinsLast: recorderJoinsLast)
                 let result = try await run.run(logger: logger)
                 results.append(result)
                 print("· N = \(count)\(variant): \(result.summaryLine)")
@@ -151,7 +155,7 @@ struct BenchCommand: AsyncParsableCommand {
                 let run = BenchRun(executable: executable, participants: count, seconds: seconds,
                                    folder: (output as NSString).appendingPathComponent("n-\(count)-\(position)-\(folderName)"),
                                    profileSeconds: count == profiled && recorder == nil ? profileSeconds : 0,
-                                   otherRecorder: recorder)
+                                   otherRecorder: recorder, recorderJoinsLast: recorderJoinsLast)
                 let result = try await run.run(logger: logger)
                 results.append(result)
                 print("· N = \(count), \(label): \(result.summaryLine)")
@@ -186,6 +190,8 @@ struct BenchRun {
     var lossRepair = true
     /// Another recorder measured in the bot's place (`--recorder-cmd`).
     var otherRecorder: BenchCommand.OtherRecorder? = nil
+    /// The crowd joins first; the recorder then answers every participant's offer at once.
+    var recorderJoinsLast = false
 
     struct Stage: Codable {
         var name: String
@@ -317,6 +323,19 @@ struct BenchRun {
         let recorderLog = (folder as NSString).appendingPathComponent("recorder.log")
         let otherOutput = (folder as NSString).appendingPathComponent("recording")
         let otherStats = (folder as NSString).appendingPathComponent("recorder-stats.json")
+        let settle = 10.0 + Double(participants) * 0.3
+        let crowdSeconds = settle + seconds + profileSeconds + 15 + (recorderJoinsLast ? Self.crowdJoinSeconds(participants) : 0)
+        func startCrowd() throws -> BenchProcess {
+            try BenchProcess.spawn(executable, [
+                "crowd", url, "--participants", "\(participants)", "--replay", "--no-chat",
+                "--seconds", "\(Int(crowdSeconds))", "--log-level", "notice",
+            ], log: (folder as NSString).appendingPathComponent("crowd.log"))
+        }
+        var early: BenchProcess?
+        if recorderJoinsLast {
+            early = try startCrowd()
+            try await Task.sleep(for: .milliseconds(Int64(Self.crowdJoinSeconds(participants) * 1000)))
+        }
         let recorder: BenchProcess
         if let otherRecorder {
             try FileManager.default.createDirectory(atPath: otherOutput, withIntermediateDirectories: true)
@@ -330,13 +349,13 @@ struct BenchRun {
                 executable, ["join", url, "--name", "recorder", "--output", folder] + (lossRepair ? [] : ["--no-loss-repair"]),
                 log: recorderLog)
         }
-        try await Task.sleep(for: .milliseconds(1500))
-        let settle = 10.0 + Double(participants) * 0.3
-        let crowdSeconds = settle + seconds + profileSeconds + 15
-        let crowd = try BenchProcess.spawn(executable, [
-            "crowd", url, "--participants", "\(participants)", "--replay", "--no-chat",
-            "--seconds", "\(Int(crowdSeconds))", "--log-level", "notice",
-        ], log: (folder as NSString).appendingPathComponent("crowd.log"))
+        let crowd: BenchProcess
+        if let early {
+            crowd = early
+        } else {
+            try await Task.sleep(for: .milliseconds(1500))
+            crowd = try startCrowd()
+        }
 
         // Steady state starts once every participant's media reached the recorder (or the settle time ran out).
         let settleEnd = ContinuousClock.now + .milliseconds(Int64(settle * 1000))
@@ -387,6 +406,10 @@ struct BenchRun {
             crowdCPUPercentOfOneCore: 100 * ((crowd1.user + crowd1.system) - (crowd0.user + crowd0.system)) / window,
             stages: stages, profileMethod: method)
     }
+
+    /// Long enough for the whole crowd to be in the room before the recorder joins: the crowd's joins are
+    /// 100 ms apart, and replay encoding and the room handshake take a few seconds.
+    static func crowdJoinSeconds(_ participants: Int) -> Double { 5 + Double(participants) * 0.1 }
 
     /// "first media packet X ms after the connection began", one per connection, from the recorder's log.
     private func firstMedia(_ log: String) -> [Int] {
