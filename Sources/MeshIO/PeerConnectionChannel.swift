@@ -145,7 +145,7 @@ public final class PeerConnectionChannel: Sendable {
                 switch connection.pollOutput() {
                 case .transmit(let bytes, let destination):
                     guard let address = try? destination.socketAddress() else { continue }
-                    if let first = bytes.first, first <= 3 {
+                    if DatagramKind(classifying: bytes) == .stun {
                         socket.sent(bytes, to: destination, by: self, at: MonotonicClock.now())
                     }
                     let buffer = channel.allocator.buffer(bytes: bytes)

@@ -178,8 +178,10 @@ final class SharedDatagramSocket: Sendable {
             let envelope = unwrapInboundIn(data)
             guard let source = TransportAddress(envelope.remoteAddress) else { return }
             let bytes = Array(envelope.data.readableBytesView)
-            // RFC 7983: 0...3 STUN, 20...63 DTLS; media starts at 128.
-            if let first = bytes.first, first < 64 { handshakeInBatch = true }
+            switch DatagramKind(classifying: bytes) {
+            case .stun, .dtls: handshakeInBatch = true
+            case .rtp, .rtcp, .unknown: break
+            }
             let now = MonotonicClock.now()
             let arrival = arrivalClock?.arrival(ofDatagramReadAt: now)
             switch router.route(bytes, from: source) {

@@ -24,7 +24,7 @@ public actor Meeting {
     private var room: RoomSession
     private var sender: SignallingSocket.Sender?
     let connections = ConnectionTable()
-    /// One UDP socket per event loop for all of this meeting's connections.
+    /// One UDP socket per event loop and connection kind, shared by this meeting's connections.
     private let sockets: SharedDatagramSockets
     private var recordings: ConnectionRecordings?
     private var manifest: ManifestKeeper

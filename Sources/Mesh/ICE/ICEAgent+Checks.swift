@@ -28,7 +28,12 @@ extension ICEAgent {
     }
 
     func isSendableTriggered(_ index: Int) -> Bool {
-        pairs[index].state == .waiting || (pairs[index].nominating && pairs[index].state == .succeeded)
+        pairs[index].state == .waiting || isReadyNomination(index)
+    }
+
+    /// A nomination whose pair has already answered an ordinary check: it can go out now.
+    func isReadyNomination(_ index: Int) -> Bool {
+        pairs[index].nominating && pairs[index].state == .succeeded
     }
 
     /// One new check per Ta (RFC 8445 §6.1.4.2): the oldest triggered check, else the best waiting pair.
@@ -38,7 +43,7 @@ extension ICEAgent {
     /// holding it for the next Ta slot added up to 50 ms to every join in which we control.
     mutating func sendPacedCheck() {
         guard remoteCredentials != nil, !consentLost else { return }
-        if role == .controlling, let first = triggered.first, pairs[first].nominating, pairs[first].state == .succeeded {
+        if role == .controlling, let first = triggered.first, isReadyNomination(first) {
             triggered.removeFirst()
             sendCheck(on: first, purpose: .nomination)
             return
