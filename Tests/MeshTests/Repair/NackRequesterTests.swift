@@ -143,4 +143,31 @@ import Testing
         for _ in 0..<20 where history.resend(3, at: .milliseconds(20)) != nil { answered += 1 }
         #expect(answered == SendHistory.maxResends)
     }
+
+    @Test func theSendHistoryGrowsOnlyToHoldWhatIsYoungerThanItsMaximumAge() {
+        func packet(_ sequence: UInt16) -> RTPPacket {
+            RTPPacket(payloadType: 96, sequenceNumber: sequence, timestamp: 0, ssrc: 1, payload: [UInt8(truncatingIfNeeded: sequence)][...])
+        }
+        // 20 packets a second for 10 s: a second of them fits the ring it starts with.
+        var slow = SendHistory(capacity: 1024, maxAge: .seconds(1))
+        for sequence: UInt16 in 0..<200 { slow.record(packet(sequence), at: .milliseconds(Int64(sequence) * 50)) }
+        #expect(slow.slotCount == SendHistory.initialCapacity)
+        #expect(slow.resend(199, at: .milliseconds(9_960))?.payload.first == 199)
+        // 500 packets a second: it grows until a second of them fits, and every one of the last second is
+        // still there, across the wrap of the sequence number.
+        var fast = SendHistory(capacity: 1024, maxAge: .seconds(1))
+        for step in 0..<2_000 {
+            fast.record(packet(UInt16(truncatingIfNeeded: 65_000 + step)), at: .milliseconds(Int64(step) * 2))
+        }
+        #expect(fast.slotCount == 512)
+        let now = Timestamp.milliseconds(4_000)
+        for step in 1_500..<2_000 {
+            let sequence = UInt16(truncatingIfNeeded: 65_000 + step)
+            #expect(fast.resend(sequence, at: now)?.sequenceNumber == sequence)
+        }
+        // Never beyond its capacity, however fast the stream.
+        var bounded = SendHistory(capacity: 100, maxAge: .seconds(1))
+        for sequence: UInt16 in 0..<1_000 { bounded.record(packet(sequence), at: .milliseconds(0)) }
+        #expect(bounded.slotCount == 128)
+    }
 }
