@@ -86,9 +86,13 @@ public struct JitterBuffer: Sendable {
 
     private var assembler: FrameAssembler
     private var unwrapper = SequenceUnwrapper()
-    /// Indexed by extended sequence number modulo a power of two at least `capacity`.
+    /// Indexed by extended sequence number modulo a power of two: it starts small and doubles whenever the
+    /// held packets span more slots than it has, up to `fullSize`, the least power of two at least `capacity`.
+    /// A video stream allocating all 512 slots up front held ~28 KB per participant it never used.
     private var slots: [Slot?]
-    private let mask: Int
+    private var mask: Int
+    private let fullSize: Int
+    static let initialSlots = 64
     private var heldCount = 0
     /// The next sequence number to release; nil before the first packet.
     private var head: UInt64?
@@ -110,9 +114,14 @@ public struct JitterBuffer: Sendable {
         assembler = FrameAssembler(depacketizer: depacketizer)
         var size = 1
         while size < configuration.capacity { size <<= 1 }
-        slots = Array(repeating: nil, count: size)
-        mask = size - 1
+        fullSize = size
+        let initial = min(size, JitterBuffer.initialSlots)
+        slots = Array(repeating: nil, count: initial)
+        mask = initial - 1
     }
+
+    /// How many slots the ring has now.
+    var slotCount: Int { slots.count }
 
     private var isVideo: Bool { assembler.depacketizer.isVideo }
 
@@ -216,8 +225,23 @@ public struct JitterBuffer: Sendable {
     }
 
     private mutating func store(_ slot: Slot) {
+        // Every held packet lies between the head and the highest sequence seen (the head may have just
+        // moved back for a reordered start); each needs a slot of its own.
+        makeRoom(through: max(slot.sequence, unwrapper.highest ?? slot.sequence))
         slots[Int(truncatingIfNeeded: slot.sequence) & mask] = slot
         heldCount += 1
+    }
+
+    private mutating func makeRoom(through sequence: UInt64) {
+        guard slots.count < fullSize, let head, sequence >= head else { return }
+        let span = sequence - head + 1
+        guard span > UInt64(slots.count) else { return }
+        var size = slots.count
+        while UInt64(size) < span, size < fullSize { size <<= 1 }
+        var grown = [Slot?](repeating: nil, count: size)
+        for case let held? in slots { grown[Int(truncatingIfNeeded: held.sequence) & (size - 1)] = held }
+        slots = grown
+        mask = size - 1
     }
 
     /// Releases packets from the head while they are present.

@@ -64,6 +64,31 @@ import Testing
         #expect(buffer.statistics.packetsReceived == 36)
     }
 
+    /// The ring starts small and grows while packets wait for a gap: a keyframe of 200 packets whose first
+    /// packet comes last (and the wrap of the sequence number inside it) still comes out whole, in order.
+    @Test func theRingGrowsToHoldAFrameLargerThanItStartedWith() {
+        let stream = Stream(firstSequence: 65_400, packetsPerFrame: 200)
+        var buffer = JitterBuffer(depacketizer: VP8Depacketizer(), configuration: .video)
+        #expect(buffer.slotCount == JitterBuffer.initialSlots)
+        var packets = (0..<3).flatMap(stream.packets)
+        let first = packets.remove(at: 0)
+        packets.insert(first, at: 199)
+        var outputs: [JitterOutput] = []
+        for (index, packet) in packets.enumerated() {
+            buffer.push(packet, at: Self.ms(Int64(index / 10)))
+            outputs += Self.drain(&buffer, at: Self.ms(Int64(index / 10)))
+        }
+        #expect(Self.frames(outputs).map(\.data) == (0..<3).map(stream.expectedData))
+        #expect(buffer.statistics.lost == 0)
+        #expect(buffer.slotCount == 256)
+        // A small stream never grows it.
+        var light = JitterBuffer(depacketizer: VP8Depacketizer(), configuration: .video)
+        let small = Stream(packetsPerFrame: 2)
+        for frame in 0..<100 { for packet in small.packets(frame: frame) { light.push(packet, at: Self.ms(Int64(frame) * 33)) } }
+        #expect(Self.frames(Self.drain(&light, at: Self.ms(3_300))).count == 100)
+        #expect(light.slotCount == JitterBuffer.initialSlots)
+    }
+
     @Test func reordersAcrossTheSequenceWrap() {
         let stream = Stream(firstSequence: 65530)
         var buffer = JitterBuffer(depacketizer: VP8Depacketizer(), configuration: .video)
