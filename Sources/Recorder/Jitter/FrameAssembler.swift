@@ -143,9 +143,25 @@ public struct FrameAssembler: Sendable {
             depacketizer.finishFrame(&data, layerSizes: sizes)
         }
         let frame = MediaFrame(
-            data: data, rtpTimestamp: rtpTimestamp, isKeyframe: isKeyframe, width: width, height: height,
+            data: FrameAssembler.fitted(data), rtpTimestamp: rtpTimestamp, isKeyframe: isKeyframe, width: width, height: height,
             firstSequence: firstSequence, lastSequence: lastSequence, receivedAt: receivedAt)
         data = []
         events.append(.frame(frame))
     }
+
+    /// `data` with no spare capacity. A frame waits up to half a second in the recorder's interleaving
+    /// holdback, and geometric growth leaves up to half of its buffer unused: at 1 Mbit/s that spare room
+    /// was ~100 KB per participant. One copy per frame (a few KB) costs far less than keeping it.
+    static func fitted(_ data: [UInt8]) -> [UInt8] {
+        guard data.capacity - data.count > FrameAssembler.tolerableSpareBytes else { return data }
+        return [UInt8](unsafeUninitializedCapacity: data.count) { buffer, initialized in
+            initialized = data.withUnsafeBufferPointer { source in
+                guard let base = source.baseAddress, let destination = buffer.baseAddress else { return 0 }
+                destination.update(from: base, count: source.count)
+                return source.count
+            }
+        }
+    }
+
+    static let tolerableSpareBytes = 512
 }
