@@ -30,13 +30,19 @@ final class RecordingFile {
     init(path: String) { self.path = path }
 
     func append(_ bytes: [UInt8]) throws {
+        try append(contentsOf: [bytes])
+    }
+
+    /// Appends `pieces` in order, gathered by `writev(2)`: a batch of blocks goes to disk in one call
+    /// without first being copied into one buffer.
+    func append(contentsOf pieces: [[UInt8]]) throws {
         if descriptor < 0 {
             descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw POSIXError.current }
             _ = flock(descriptor, LOCK_EX | LOCK_NB)
         }
-        try writeFully(bytes, at: nil, to: descriptor)
-        bytesWritten += bytes.count
+        try writeFully(pieces, to: descriptor)
+        for piece in pieces { bytesWritten += piece.count }
         unsynced = true
         if bytesWritten - writebackStarted >= Self.writebackStep {
             // A hint: if the kernel refuses it, the data is still written, only later.
@@ -143,6 +149,57 @@ func writeFully(_ bytes: [UInt8], at offset: Int64?, to descriptor: Int32) throw
             throw POSIXError.current
         }
         done += written
+    }
+}
+
+/// All of `pieces`, in order, at the end of the file, through short writes and EINTR: one `writev` for up
+/// to `gatheredPiecesPerCall` pieces.
+func writeFully(_ pieces: [[UInt8]], to descriptor: Int32) throws {
+    var start = pieces.startIndex
+    while start < pieces.endIndex {
+        let end = min(start + gatheredPiecesPerCall, pieces.endIndex)
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(end - start)
+        try gatherAndWrite(pieces[start..<end], from: start, into: &vectors, to: descriptor)
+        start = end
+    }
+}
+
+/// Far below the kernel's IOV_MAX (1,024); it also bounds the nesting below.
+let gatheredPiecesPerCall = 64
+
+/// Nests one `withUnsafeBytes` per piece, so every pointer handed to the kernel is valid while it writes.
+private func gatherAndWrite(_ pieces: ArraySlice<[UInt8]>, from index: Int, into vectors: inout [iovec],
+                            to descriptor: Int32) throws {
+    guard index < pieces.endIndex else { return try writeVectors(&vectors, to: descriptor) }
+    try pieces[index].withUnsafeBytes { buffer in
+        vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer.baseAddress), iov_len: buffer.count))
+        try gatherAndWrite(pieces, from: index + 1, into: &vectors, to: descriptor)
+    }
+}
+
+private func writeVectors(_ vectors: inout [iovec], to descriptor: Int32) throws {
+    var first = 0
+    while first < vectors.count {
+        let written = vectors[first...].withUnsafeBufferPointer { remaining in
+            writev(descriptor, remaining.baseAddress, Int32(remaining.count))
+        }
+        if written < 0 {
+            if errno == EINTR { continue }
+            throw POSIXError.current
+        }
+        var left = written
+        while first < vectors.count, left >= vectors[first].iov_len {
+            left -= vectors[first].iov_len
+            first += 1
+        }
+        if left > 0 {
+            vectors[first].iov_base = vectors[first].iov_base.map { $0 + left }
+            vectors[first].iov_len -= left
+        } else if written == 0, first < vectors.count {
+            // A regular file never takes nothing of a non-empty write; a device that does would loop forever.
+            throw POSIXError(.EIO)
+        }
     }
 }
 

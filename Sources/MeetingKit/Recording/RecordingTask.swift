@@ -46,14 +46,15 @@ final class RecordingTask: Sendable {
             var recorder = ParticipantRecorder(writingApp: "EngageBot", timeline: timeline)
             var failed = false
             var stopReason: String?
-            // What a batch of inputs made goes to disk in one write(2), not one per frame.
-            var unwritten: [UInt8] = []
+            // What a batch of inputs made goes to disk in one writev(2), not one write per frame, and
+            // without being copied together first.
+            var unwritten: [[UInt8]] = []
             var pendingFinalization: WebMFinalization?
             func writeOut() {
                 defer { unwritten.removeAll(keepingCapacity: true) }
                 guard !failed, !unwritten.isEmpty else { return }
                 do {
-                    try file.append(unwritten)
+                    try file.append(contentsOf: unwritten)
                 } catch {
                     failed = true
                     let left = file.closeAfterFailure()
@@ -67,7 +68,7 @@ final class RecordingTask: Sendable {
                     switch output {
                     case .write(let bytes):
                         guard !failed else { continue }
-                        unwritten.append(contentsOf: bytes)
+                        unwritten.append(bytes)
                     case .finalize(let finalization):
                         // Only `finish` asks for it, last: applied after the loop, off the concurrency pool.
                         pendingFinalization = finalization
