@@ -78,6 +78,51 @@ public struct ParticipantRecorder: Sendable {
         var statistics: TrackStatistics
         /// Video after a malformed frame: later delta frames would decode against it.
         var awaitsKeyframe = false
+
+        mutating func receive(_ packet: RTPPacket, at now: Timestamp) {
+            jitter.push(packet, at: now)
+            if statistics.firstPacketAt == nil {
+                statistics.firstPacketAt = now
+                statistics.firstRTPTimestamp = packet.timestamp
+            }
+            statistics.lastPacketAt = now
+            statistics.lastRTPTimestamp = packet.timestamp
+        }
+
+        /// Whether `frame` may be written; counts why not, and asks once for a keyframe after a malformed video frame.
+        mutating func admit(_ frame: MediaFrame, ssrc: UInt32, into outputs: inout [Output]) -> Bool {
+            let isVideo = track.kind == .video
+            if !depacketizer.isWellFormed(frame.data) {
+                statistics.malformedFramesDropped &+= 1
+                if isVideo && !awaitsKeyframe {
+                    awaitsKeyframe = true
+                    outputs.append(.requestKeyframe(ssrc))
+                }
+                return false
+            }
+            if awaitsKeyframe {
+                guard frame.isKeyframe else {
+                    statistics.framesDroppedAwaitingKeyframe &+= 1
+                    return false
+                }
+                awaitsKeyframe = false
+            }
+            return true
+        }
+
+        mutating func noteWritten(at milliseconds: Int64) {
+            statistics.framesWritten += 1
+            if statistics.firstFrameMilliseconds == nil { statistics.firstFrameMilliseconds = milliseconds }
+            statistics.lastFrameMilliseconds = milliseconds
+        }
+    }
+
+    /// Runs `body` on the state of `ssrc` in place. Reading `tracks[ssrc]` copies the whole state (its
+    /// jitter buffer's arrays and all), and writing it back releases the copy: the profile found several such
+    /// round trips per packet. Nil when the SSRC has no state.
+    private mutating func withTrack<Result>(_ ssrc: UInt32, _ body: (inout TrackState) -> Result) -> Result? {
+        guard let index = tracks.index(forKey: ssrc) else { return nil }
+        return body(&tracks.values[index])
     }
 
     private struct UnplacedFrame: Sendable {
@@ -191,7 +236,7 @@ public struct ParticipantRecorder: Sendable {
     public mutating func receive(_ packet: RTPPacket, track: MediaTrack, at now: Timestamp) {
         if origin == nil { origin = now }
         if track.kind == .video { sawVideoPacket = true } else { sawAudioPacket = true }
-        if tracks[packet.ssrc] == nil {
+        if tracks.index(forKey: packet.ssrc) == nil {
             let depacketizer: any Depacketizer
             switch track.codec {
             case .opus: depacketizer = OpusDepacketizer()
@@ -204,20 +249,14 @@ public struct ParticipantRecorder: Sendable {
                                              statistics: TrackStatistics(track: track, jitter: jitter.statistics))
             lipSync.addTrack(ssrc: packet.ssrc, clockRate: track.clockRate)
         }
-        tracks[packet.ssrc]?.jitter.push(packet, at: now)
-        if tracks[packet.ssrc]?.statistics.firstPacketAt == nil {
-            tracks[packet.ssrc]?.statistics.firstPacketAt = now
-            tracks[packet.ssrc]?.statistics.firstRTPTimestamp = packet.timestamp
-        }
-        tracks[packet.ssrc]?.statistics.lastPacketAt = now
-        tracks[packet.ssrc]?.statistics.lastRTPTimestamp = packet.timestamp
+        withTrack(packet.ssrc) { $0.receive(packet, at: now) }
     }
 
     /// Releases what the jitter buffers and the holdback allow at `now`; call it regularly.
     public mutating func advance(to now: Timestamp) -> [Output] {
         var outputs: [Output] = []
         for ssrc in tracks.keys.sorted() {
-            while let output = tracks[ssrc]?.jitter.poll(at: now) {
+            while let output = withTrack(ssrc, { $0.jitter.poll(at: now) }) ?? nil {
                 switch output {
                 case .frame(let frame):
                     if admitWellFormed(frame, ssrc: ssrc, into: &outputs) { accept(frame, ssrc: ssrc) }
@@ -226,7 +265,7 @@ public struct ParticipantRecorder: Sendable {
                 case .lost: break
                 }
             }
-            if let statistics = tracks[ssrc]?.jitter.statistics { tracks[ssrc]?.statistics.jitter = statistics }
+            withTrack(ssrc) { $0.statistics.jitter = $0.jitter.statistics }
         }
         startPlacingIfReady(at: now)
         startFileIfReady(at: now, into: &outputs)
@@ -270,29 +309,11 @@ public struct ParticipantRecorder: Sendable {
     /// A peer's packets are authenticated, not honest: a frame whose own header is impossible is dropped (and
     /// for video, so is everything up to the next keyframe, which is asked for once).
     private mutating func admitWellFormed(_ frame: MediaFrame, ssrc: UInt32, into outputs: inout [Output]) -> Bool {
-        guard var state = tracks[ssrc] else { return false }
-        defer { tracks[ssrc] = state }
-        let isVideo = state.track.kind == .video
-        if !state.depacketizer.isWellFormed(frame.data) {
-            state.statistics.malformedFramesDropped &+= 1
-            if isVideo && !state.awaitsKeyframe {
-                state.awaitsKeyframe = true
-                outputs.append(.requestKeyframe(ssrc))
-            }
-            return false
-        }
-        if state.awaitsKeyframe {
-            guard frame.isKeyframe else {
-                state.statistics.framesDroppedAwaitingKeyframe &+= 1
-                return false
-            }
-            state.awaitsKeyframe = false
-        }
-        return true
+        withTrack(ssrc) { $0.admit(frame, ssrc: ssrc, into: &outputs) } ?? false
     }
 
     private mutating func accept(_ frame: MediaFrame, ssrc: UInt32) {
-        guard tracks[ssrc] != nil, origin != nil else { return }
+        guard tracks.index(forKey: ssrc) != nil, origin != nil else { return }
         guard let fileOrigin else {
             lipSync.observe(ssrc: ssrc, rtpTimestamp: frame.rtpTimestamp, receivedAt: frame.receivedAt)
             unplaced.append(UnplacedFrame(frame: frame, ssrc: ssrc))
@@ -340,9 +361,10 @@ public struct ParticipantRecorder: Sendable {
     }
 
     private mutating func hold(_ frame: MediaFrame, ssrc: UInt32, milliseconds placed: Int64) {
-        guard var state = tracks[ssrc] else { return }
+        guard let trackIndex = tracks.index(forKey: ssrc) else { return }
+        let track = tracks.values[trackIndex].track
         var milliseconds = placed
-        if state.track.codec == .opus, let microseconds = OpusPacketStructure.durationMicroseconds(frame.data) {
+        if track.codec == .opus, let microseconds = OpusPacketStructure.durationMicroseconds(frame.data) {
             // A step back in a sender's clock (hostile, or a broken encoder) would lay audio over audio:
             // the track continues where it was instead, as long as it does not run away from real time.
             let duration = Int64(microseconds / 1_000)
@@ -356,24 +378,22 @@ public struct ParticipantRecorder: Sendable {
             let soundEnd = max(audioSoundEndMilliseconds ?? .min, milliseconds) &+ duration
             let arrival = fileOrigin.map { (frame.receivedAt - $0).nanoseconds / 1_000_000 } ?? soundEnd
             guard soundEnd <= arrival &+ Self.audioLeadLimitMilliseconds else {
-                state.statistics.audioFramesDroppedAheadOfTime &+= 1
-                tracks[ssrc] = state
+                tracks.values[trackIndex].statistics.audioFramesDroppedAheadOfTime &+= 1
                 return
             }
-            if moved { state.statistics.audioFramesMovedPastOverlap &+= 1 }
+            if moved { tracks.values[trackIndex].statistics.audioFramesMovedPastOverlap &+= 1 }
             audioSoundEndMilliseconds = soundEnd
             audioEndMilliseconds = max(audioEndMilliseconds ?? .min, milliseconds &+ duration)
         }
         // Two blocks of one track never share a timestamp: demuxers would see equal DTS.
-        if let last = state.lastMilliseconds, milliseconds <= last { milliseconds = last &+ 1 }
-        state.lastMilliseconds = milliseconds
-        let isVideo = state.track.kind == .video
+        if let last = tracks.values[trackIndex].lastMilliseconds, milliseconds <= last { milliseconds = last &+ 1 }
+        tracks.values[trackIndex].lastMilliseconds = milliseconds
+        let isVideo = track.kind == .video
         if isVideo, frame.isKeyframe, videoSize == nil, let width = frame.width, let height = frame.height {
             videoSize = (width, height)
-            videoCodec = state.track.codec == .vp9 ? .vp9 : .vp8
+            videoCodec = track.codec == .vp9 ? .vp9 : .vp8
         }
-        if isVideo && videoCodec == nil { videoCodec = state.track.codec == .vp9 ? .vp9 : .vp8 }
-        tracks[ssrc] = state
+        if isVideo && videoCodec == nil { videoCodec = track.codec == .vp9 ? .vp9 : .vp8 }
         // Kept in timestamp order as frames come (nearly in order already), so flushing never sorts.
         var index = pending.endIndex
         while index > pending.startIndex, pending[index - 1].milliseconds > milliseconds { index -= 1 }
@@ -458,11 +478,7 @@ public struct ParticipantRecorder: Sendable {
             return
         }
         emit(bytes, into: &outputs)
-        tracks[frame.ssrc]?.statistics.framesWritten += 1
-        if tracks[frame.ssrc]?.statistics.firstFrameMilliseconds == nil {
-            tracks[frame.ssrc]?.statistics.firstFrameMilliseconds = frame.milliseconds
-        }
-        tracks[frame.ssrc]?.statistics.lastFrameMilliseconds = frame.milliseconds
+        withTrack(frame.ssrc) { $0.noteWritten(at: frame.milliseconds) }
     }
 
     private mutating func emit(_ bytes: [UInt8], into outputs: inout [Output]) {
