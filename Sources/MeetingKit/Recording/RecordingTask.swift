@@ -18,6 +18,8 @@ final class RecordingTask: Sendable {
     }
 
     private let inputs: RecordingQueue<Input>
+    /// Rings at the process's next recording tick (`RecordingTicker`), or at once when the recording ends.
+    private let alarm: RecordingTicker.Alarm
     private let logger: Logger
     private let task: Task<Int, Never>
 
@@ -41,6 +43,8 @@ final class RecordingTask: Sendable {
         let path = session.reserveFile(for: peer, suffix: key.kind == .screen ? " (screen)" : "", extension: "webm")
         self.path = path
         self.participant = peer
+        let alarm = RecordingTicker.Alarm()
+        self.alarm = alarm
         task = Task {
             let file = RecordingFile(path: path)
             var recorder = ParticipantRecorder(writingApp: "EngageBot", timeline: timeline)
@@ -128,7 +132,7 @@ final class RecordingTask: Sendable {
                         await report(recorder.trackStatistics, recorder.placement)
                     }
                 }
-                try? await Task.sleep(for: RecordingTask.batchInterval)
+                await alarm.wait(on: RecordingTicker.shared)
             }
             apply(recorder.finish(at: lastTime))
             writeOut()
@@ -155,7 +159,8 @@ final class RecordingTask: Sendable {
     }
 
     static let reportInterval: Duration = .seconds(5)
-    /// How often the recording takes what its connection queued: one wake-up per batch, not per packet.
+    /// How often the recordings take what their connections queued: one wake-up per batch, not per packet,
+    /// and one timer for all of them (`RecordingTicker`).
     static let batchInterval: Duration = .milliseconds(100)
     /// How often the recorder is told the time, so that its jitter buffers give up on late packets.
     static let tickInterval: Duration = .milliseconds(100)
@@ -171,9 +176,9 @@ final class RecordingTask: Sendable {
     @discardableResult
     func finish() async -> Int {
         inputs.finish()
-        // Wakes the task if it sleeps between batches (up to 100 ms of a leave otherwise): it sees the
-        // queue finished, writes what is left and finalizes. Nothing it awaits after that checks cancellation.
-        task.cancel()
+        // Wakes the task if it waits between batches (up to 100 ms of a leave otherwise): it sees the
+        // queue finished, writes what is left and finalizes.
+        alarm.ring()
         return await task.value
     }
 }
