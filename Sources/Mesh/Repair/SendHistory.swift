@@ -5,8 +5,10 @@
 /// `initialCapacity` slots and doubles only when a packet would push out one younger than `maxAge`, up to
 /// `capacity`. A connection sending our tile and audio needs a few dozen slots for a second of packets;
 /// allocating all 1,024 up front cost ~100 KB per stream, a fifth of the recorder's memory per participant
-/// (docs/architecture.md, memory). A packet older than `maxAge` is not sent again (the receiver stopped waiting for it), and none is
-/// sent more than `maxResends` times (as often as a receiver asks, `NackRequester.Configuration.maxRequests`),
+/// (docs/architecture.md, memory).
+///
+/// A packet older than `maxAge` is not sent again (the receiver stopped waiting for it), and none is sent
+/// more than `maxResends` times (as often as a receiver asks, `NackRequester.Configuration.maxRequests`),
 /// so a peer repeating NACKs cannot make us amplify its traffic beyond that.
 public struct SendHistory: Sendable {
     public static let defaultCapacity = 1024
