@@ -143,8 +143,8 @@ public struct FrameAssembler: Sendable {
             depacketizer.finishFrame(&data, layerSizes: sizes)
         }
         let frame = MediaFrame(
-            data: FrameAssembler.fitted(data), rtpTimestamp: rtpTimestamp, isKeyframe: isKeyframe, width: width, height: height,
-            firstSequence: firstSequence, lastSequence: lastSequence, receivedAt: receivedAt)
+            data: FrameAssembler.fitted(data), rtpTimestamp: rtpTimestamp, isKeyframe: isKeyframe, width: width,
+            height: height, firstSequence: firstSequence, lastSequence: lastSequence, receivedAt: receivedAt)
         data = []
         events.append(.frame(frame))
     }
@@ -157,7 +157,7 @@ public struct FrameAssembler: Sendable {
         return [UInt8](unsafeUninitializedCapacity: data.count) { buffer, initialized in
             initialized = data.withUnsafeBufferPointer { source in
                 guard let base = source.baseAddress, let destination = buffer.baseAddress else { return 0 }
-                destination.update(from: base, count: source.count)
+                destination.initialize(from: base, count: source.count)
                 return source.count
             }
         }
