@@ -119,7 +119,7 @@ let package = Package(
             dependencies: ["RoomServer", "Mesh", .product(name: "NIOWebSocket", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio,
             swiftSettings: strict),
-        .testTarget(name: "NewsTests", dependencies: ["News", "CEngageZlib"] + nio, swiftSettings: strict),
+        .testTarget(name: "NewsTests", dependencies: ["News", "NewsFeed", "CEngageZlib"] + nio, swiftSettings: strict),
         // Every committed fuzz corpus input, replayed through its target in the normal (unsanitized) build.
         .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         // Bot: the pure parts of subcommands (schedules, check's report model and writers) are unit-tested.

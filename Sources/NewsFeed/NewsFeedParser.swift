@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// Bytes in, a cleaned `Feed` out: RSS 2.0 (and RSS 1.0), Atom 1.0, JSON Feed 1.x. No I/O.
 public enum NewsFeedParser {
@@ -25,9 +22,7 @@ public enum NewsFeedParser {
         case UInt8(ascii: "{"):
             return try parseJSONFeed(Data(data[start...]), url: url)
         case UInt8(ascii: "<"):
-            try XMLPrologGuard.check(data[start...])
-            try XMLParserTrapGuard.check(data[start...])
-            return try parseXML(Data(data[start...]), url: url)
+            return try parseXML(XMLEncoding.utf8(data[start...]), url: url)
         default:
             let type = contentType.map { " (\($0))" } ?? ""
             throw NewsError(.unsupported, "not an XML or JSON document\(type)")
@@ -40,30 +35,15 @@ public enum NewsFeedParser {
 
     // MARK: XML
 
-    private static func parseXML(_ data: Data, url: URL) throws -> Feed {
-        let parser = XMLParser(data: data)
-        parser.shouldProcessNamespaces = true
-        parser.shouldResolveExternalEntities = false
-        parser.shouldReportNamespacePrefixes = false
-        let reader = XMLFeedReader()
-        parser.delegate = reader
-        let finished = parser.parse()
-        if let refusal = reader.refusal { throw refusal }
-        if let root = reader.unknownRoot {
-            throw NewsError(.unsupported, "root element <\(root)> is neither <rss>, <rdf:RDF> nor an Atom <feed>")
+    private static func parseXML(_ bytes: [UInt8], url: URL) throws(NewsError) -> Feed {
+        var reader = XMLReader(bytes)
+        var collector = XMLFeedCollector()
+        while !collector.stoppedAtLimit, let event = try reader.next() {
+            try collector.take(event, from: reader)
         }
-        if (!finished || reader.fatalError != nil) && !reader.stoppedAtLimit {
-            let code = reader.fatalError?.code ?? (parser.parserError as? NSError)?.code ?? -1
-            // 89 is libxml2's XML_ERR_ENTITY_LOOP, which is also how it reports amplification.
-            let detail = code == 89 ? "entity expansion refused" : "XML error \(code)"
-            throw NewsError(.malformed, "malformed XML at line \(parser.lineNumber): \(detail)")
-        }
-        guard reader.format != nil else {
-            throw NewsError(.malformed, "malformed XML: no root element")
-        }
-        let items = reader.entries.compactMap { item(from: $0, base: url) }
-        let title = reader.feedTitle.map { TextCleaner.title($0, limit: maximumSourceCharacters) }
-        return Feed(title: title?.isEmpty == false ? title : nil, items: items, truncated: reader.stoppedAtLimit)
+        let items = collector.entries.compactMap { item(from: $0, base: url) }
+        let title = collector.feedTitle.map { TextCleaner.title($0, limit: maximumSourceCharacters) }
+        return Feed(title: title?.isEmpty == false ? title : nil, items: items, truncated: collector.stoppedAtLimit)
     }
 
     /// The fields of one item/entry as found, before cleaning.
@@ -150,73 +130,21 @@ public enum NewsFeedParser {
     }
 }
 
-/// libxml2 expands internal entities itself, and a hostile internal subset can amplify a small
-/// document into gigabytes or point at local files. Feeds have no use for DTDs with internal
-/// subsets, so any document that has one is refused before the XML parser sees it.
-enum XMLPrologGuard {
-    static func check(_ bytes: ArraySlice<UInt8>) throws {
-        var index = bytes.startIndex
-        func starts(_ literal: String) -> Bool {
-            bytes[index...].starts(with: literal.utf8)
-        }
-        func skip(past terminator: String) throws {
-            let pattern = Array(terminator.utf8)
-            while index < bytes.endIndex {
-                if bytes[index...].starts(with: pattern) {
-                    index += pattern.count
-                    return
-                }
-                index += 1
-            }
-            throw NewsError(.malformed, "malformed XML: unterminated markup before the root element")
-        }
-        while index < bytes.endIndex {
-            if NewsFeedParser.isXMLSpace(bytes[index]) {
-                index += 1
-            } else if starts("<?") {
-                try skip(past: "?>")
-            } else if starts("<!--") {
-                try skip(past: "-->")
-            } else if starts("<!DOCTYPE") || starts("<!doctype") {
-                // Only a plain `<!DOCTYPE name PUBLIC "…" "…">` is allowed; a `[` opens an internal subset.
-                var quote: UInt8?
-                while index < bytes.endIndex {
-                    let byte = bytes[index]
-                    index += 1
-                    if let open = quote {
-                        if byte == open { quote = nil }
-                    } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                        quote = byte
-                    } else if byte == UInt8(ascii: "[") {
-                        throw NewsError(.refused, "refused: the document declares a DTD internal subset (entity declarations)")
-                    } else if byte == UInt8(ascii: ">") {
-                        break
-                    }
-                }
-            } else {
-                return
-            }
-        }
-    }
-}
-
-/// Collects channel/feed title and items from XMLParser's callbacks.
-final class XMLFeedReader: NSObject, XMLParserDelegate {
+/// Collects the channel/feed title and the items from `XMLReader`'s events.
+struct XMLFeedCollector {
     enum Format { case rss, atom }
 
     static let atomNamespace = "http://www.w3.org/2005/Atom"
     static let rss1Namespace = "http://purl.org/rss/1.0/"
     static let dublinCoreNamespace = "http://purl.org/dc/elements/1.1/"
 
+    typealias Entry = NewsFeedParser.RawEntry
+
     var format: Format?
     var feedTitle: String?
-    var entries: [XMLFeedReader.Entry] = []
+    var entries: [Entry] = []
+    /// Set at the item past `NewsFeedParser.maximumItems`: the caller stops reading there.
     var stoppedAtLimit = false
-    var refusal: NewsError?
-    var unknownRoot: String?
-    var fatalError: NSError?
-
-    typealias Entry = NewsFeedParser.RawEntry
 
     private var depth = 0
     private var entry: Entry?
@@ -227,17 +155,35 @@ final class XMLFeedReader: NSObject, XMLParserDelegate {
 
     private enum Field { case feedTitle, title, summary, link, id, date }
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes: [String: String] = [:]) {
+    mutating func take(_ event: XMLReader.Event, from reader: XMLReader) throws(NewsError) {
+        switch event {
+        case .start(let element):
+            try start(element)
+        case .end:
+            end()
+        case .text(let range):
+            if capture != nil { text += reader.text(range, limit: room) }
+        case .cdata(let range):
+            if capture != nil { text += reader.cdata(range, limit: room) }
+        }
+    }
+
+    /// What a captured field may still take, in bytes of the document.
+    private var room: Int {
+        max(0, NewsFeedParser.maximumFieldCharacters - text.utf8.count)
+    }
+
+    private mutating func start(_ element: XMLReader.Element) throws(NewsError) {
         depth += 1
-        let namespace = namespaceURI ?? ""
+        let name = element.localName
+        let namespace = element.namespace
         if depth == 1 {
-            switch elementName {
+            switch name {
             case "rss", "RDF": format = .rss
             case "feed" where namespace == Self.atomNamespace: format = .atom
             default:
-                unknownRoot = String(elementName.prefix(40))
-                parser.abortParsing()
+                throw NewsError(.unsupported,
+                                "root element <\(name.prefix(40))> is neither <rss>, <rdf:RDF> nor an Atom <feed>")
             }
             return
         }
@@ -247,11 +193,10 @@ final class XMLFeedReader: NSObject, XMLParserDelegate {
         case .rss: native = namespace.isEmpty || namespace == Self.rss1Namespace
         case .atom: native = namespace == Self.atomNamespace
         }
-        let isEntry = format == .rss ? elementName == "item" : elementName == "entry"
+        let isEntry = format == .rss ? name == "item" : name == "entry"
         if isEntry && native && entry == nil {
             if entries.count >= NewsFeedParser.maximumItems {
                 stoppedAtLimit = true
-                parser.abortParsing()
                 return
             }
             entry = Entry()
@@ -261,51 +206,40 @@ final class XMLFeedReader: NSObject, XMLParserDelegate {
         if entry == nil {
             // The feed's own title: a direct child of <channel> (RSS) or <feed> (Atom).
             let titleDepth = format == .rss ? 3 : 2
-            if native && elementName == "title" && depth == titleDepth && feedTitle == nil {
+            if native && name == "title" && depth == titleDepth && feedTitle == nil {
                 begin(.feedTitle)
             }
             return
         }
         guard depth == entryDepth + 1 else { return }
-        if namespace == Self.dublinCoreNamespace && elementName == "date" {
+        if namespace == Self.dublinCoreNamespace && name == "date" {
             begin(.date)
             return
         }
         guard native else { return }
-        switch (format, elementName) {
+        switch (format, name) {
         case (_, "title"): begin(.title)
         case (.rss, "description"), (.atom, "summary"), (.atom, "content"):
             if entry?.summary == nil { begin(.summary) }
         case (.rss, "link"): begin(.link)
         case (.atom, "link"):
-            let rel = attributes["rel"] ?? "alternate"
-            if rel == "alternate", entry?.link == nil, let href = attributes["href"] {
+            let rel = element.attributes["rel"] ?? "alternate"
+            if rel == "alternate", entry?.link == nil, let href = element.attributes["href"] {
                 entry?.link = href
             }
         case (.rss, "guid"), (.atom, "id"): begin(.id)
         case (.rss, "pubDate"), (.atom, "updated"), (.atom, "published"):
-            if entry?.date == nil || elementName == "published" { begin(.date) }
+            if entry?.date == nil || name == "published" { begin(.date) }
         default: break
         }
     }
 
-    private func begin(_ field: Field) {
+    private mutating func begin(_ field: Field) {
         capture = (field, depth)
         text = ""
     }
 
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
-        guard capture != nil, text.utf8.count < NewsFeedParser.maximumFieldCharacters else { return }
-        text += string
-    }
-
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        guard capture != nil, text.utf8.count < NewsFeedParser.maximumFieldCharacters else { return }
-        text += String(decoding: CDATABlock, as: UTF8.self)
-    }
-
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?) {
+    private mutating func end() {
         defer { depth -= 1 }
         if let (field, fieldDepth) = capture, fieldDepth == depth {
             capture = nil
@@ -323,17 +257,6 @@ final class XMLFeedReader: NSObject, XMLParserDelegate {
             entries.append(finished)
             entry = nil
         }
-    }
-
-    /// XMLParser may report a fatal error here and still return true from parse().
-    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-        if fatalError == nil { fatalError = parseError as NSError }
-    }
-
-    func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
-        refusal = NewsError(.refused, "refused: the document references an external entity")
-        parser.abortParsing()
-        return nil
     }
 }
 
