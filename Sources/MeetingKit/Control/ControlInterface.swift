@@ -2,13 +2,14 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import OperatorInput
 
 /// Lines for a running bot to post into the room's chat: from standard input and/or a Unix socket.
 ///
 /// Each line is one chat message. Later features (news, announcements) post through the same path.
 public enum ControlInterface {
     /// The longest line taken; a chat message is short, and a runaway client must not grow memory.
-    static let maximumLineBytes = 16 * 1024
+    static let maximumLineBytes = ControlLineSplitter.maximumLineBytes
 
     /// One stream of the lines of several sources, in arrival order.
     public static func merge(_ sources: [AsyncStream<String>]) -> AsyncStream<String> {
@@ -45,7 +46,7 @@ public enum ControlInterface {
         let channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(logger: logger)))
                     try channel.pipeline.syncOperations.addHandler(LineForwarder(continuation: continuation))
                 }
             }
@@ -58,29 +59,29 @@ public enum ControlInterface {
         })
     }
 
-    /// Splits a byte stream at newlines; an overlong line is dropped up to its newline.
+    /// NIO's side of `ControlLineSplitter`: each read's bytes in, the lines they complete passed on.
     struct LineDecoder: ByteToMessageDecoder {
         typealias InboundOut = String
-        var discarding = false
+        var splitter = ControlLineSplitter()
+        let logger: Logger
 
         mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-            guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-                if buffer.readableBytes > ControlInterface.maximumLineBytes {
-                    buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-                    discarding = true
-                }
-                return .needMoreData
+            guard buffer.readableBytes > 0 else { return .needMoreData }
+            let dropped = splitter.droppedLines
+            let lines = splitter.take(buffer.readableBytesView)
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            if splitter.droppedLines > dropped {
+                logger.warning("control socket: line longer than \(ControlInterface.maximumLineBytes) bytes dropped")
             }
-            let length = newline - buffer.readerIndex
-            let line = buffer.readString(length: length) ?? ""
-            buffer.moveReaderIndex(forwardBy: 1)
-            if discarding {
-                discarding = false
-                return .continue
-            }
-            let trimmed = line.hasSuffix("\r") ? String(line.dropLast()) : line
-            context.fireChannelRead(wrapInboundOut(trimmed))
-            return .continue
+            for line in lines { context.fireChannelRead(wrapInboundOut(line)) }
+            return .needMoreData
+        }
+
+        mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer,
+                                 seenEOF: Bool) throws -> DecodingState {
+            _ = try decode(context: context, buffer: &buffer)
+            if seenEOF, let line = splitter.finish() { context.fireChannelRead(wrapInboundOut(line)) }
+            return .needMoreData
         }
     }
 
