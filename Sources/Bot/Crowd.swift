@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import MeetingKit
+import Mesh
 import MeshIO
 import NIOPosix
 

@@ -16,6 +16,7 @@ public enum FuzzTargets {
         ControlLineTarget.target,
         RecordingRequestTarget.target,
         ServiceSettingsTarget.target,
+        RoomURLTarget.target,
         WebMRepairTarget.target,
         JitterBufferTarget.target,
         ParticipantRecorderTarget.target,

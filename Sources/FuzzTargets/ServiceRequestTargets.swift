@@ -3,8 +3,8 @@ import OperatorInput
 
 /// The body of `POST /v1/recordings` as any caller holding the token sends it (at most 64 KiB, decoded as the
 /// router decodes it), checked as the service checks it before starting a recording; and `POST …/chat`'s.
-/// Neither may trap, and what the check lets through is within the API's limits. The room URL is parsed
-/// by MeshIO's `RoomURL`, outside this build (it has no SwiftNIO).
+/// Neither may trap, and what the check lets through is within the API's limits. The room URL has its own
+/// target (`room-url`).
 enum RecordingRequestTarget {
     static let target = FuzzTarget(name: "recording-request", run: run, seeds: seeds)
 

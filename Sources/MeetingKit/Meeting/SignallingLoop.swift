@@ -1,4 +1,5 @@
 import Logging
+import Mesh
 import MeshIO
 import NIOCore
 import Synchronization
