@@ -10,7 +10,8 @@ import NIOCore
 /// reads one datagram per `recvmsg` and passes it down the pipeline before the next, so asking from
 /// `channelRead` gives that datagram's own stamp.
 struct DatagramArrivalClock {
-    private let descriptor: CInt?
+    /// The channel's socket, when NIO gave it out.
+    let descriptor: CInt?
 
     /// Longer than a datagram can wait in a 4 MiB receive buffer of a live process: beyond it, the wall
     /// clock stepped.

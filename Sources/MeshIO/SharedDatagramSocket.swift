@@ -81,8 +81,12 @@ final class SharedDatagramSocket: Sendable {
     let localAddress: TransportAddress
     private let demultiplexer: NIOLoopBound<Demultiplexer>
 
-    /// Datagrams read per wake-up at most; a full batch is followed by another read at once.
+    /// Datagrams NIO reads per wake-up at most when it reads them all (no `DatagramBatchReceiver`); a full
+    /// batch is followed by another read at once.
     static let datagramsPerRead = 128
+    /// `DatagramBatchReceiver` batches per wake-up at most, after NIO's one datagram; then the loop's other
+    /// work gets its turn, and the next read follows at once.
+    static let batchesPerWakeUp = 4
 
     private init(channel: any Channel, localAddress: TransportAddress, demultiplexer: NIOLoopBound<Demultiplexer>) {
         self.channel = channel
@@ -141,6 +145,10 @@ final class SharedDatagramSocket: Sendable {
         var router = SharedSocketRouter<ObjectIdentifier>()
         private var members: [ObjectIdentifier: PeerConnectionChannel.Handler] = [:]
         private var arrivalClock: DatagramArrivalClock?
+        /// Drains what NIO's one read per wake-up left behind; nil when the socket gives no stamps that way.
+        private var batchReceiver: DatagramBatchReceiver?
+        private var oversizedReported = 0
+        private var isOpen = true
         private var readsSinceWakeUp = 0
         /// Whether the batch being read held STUN or DTLS: a handshake under way, whose every round trip a join waits for.
         private var handshakeInBatch = false
@@ -165,25 +173,43 @@ final class SharedDatagramSocket: Sendable {
         }
 
         func handlerAdded(context: ChannelHandlerContext) {
-            arrivalClock = DatagramArrivalClock(context: context)
+            let clock = DatagramArrivalClock(context: context)
+            arrivalClock = clock
+            if let descriptor = clock.descriptor, let receiver = DatagramBatchReceiver(descriptor: descriptor),
+               (try? context.channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)) != nil {
+                batchReceiver = receiver
+            }
         }
 
         func handlerRemoved(context: ChannelHandlerContext) {
+            isOpen = false
             nextRead?.cancel()
             nextRead = nil
         }
 
+        func channelInactive(context: ChannelHandlerContext) {
+            isOpen = false
+            nextRead?.cancel()
+            nextRead = nil
+            context.fireChannelInactive()
+        }
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            readsSinceWakeUp += 1
             let envelope = unwrapInboundIn(data)
             guard let source = TransportAddress(envelope.remoteAddress) else { return }
-            let bytes = Array(envelope.data.readableBytesView)
+            let now = MonotonicClock.now()
+            // With the batch receiver on, the kernel keeps no stamp for `SIOCGSTAMPNS`; NIO then reads only the
+            // first datagram after a quiet spell, and its read time is its arrival.
+            let arrival = batchReceiver == nil ? arrivalClock?.arrival(ofDatagramReadAt: now) : nil
+            deliver(Array(envelope.data.readableBytesView), from: source, at: now, arrival: arrival)
+        }
+
+        private func deliver(_ bytes: [UInt8], from source: TransportAddress, at now: Timestamp, arrival: Timestamp?) {
+            readsSinceWakeUp += 1
             switch DatagramKind(classifying: bytes) {
             case .stun, .dtls: handshakeInBatch = true
             case .rtp, .rtcp, .unknown: break
             }
-            let now = MonotonicClock.now()
-            let arrival = arrivalClock?.arrival(ofDatagramReadAt: now)
             switch router.route(bytes, from: source) {
             case .connection(let id):
                 members[id]?.receive(bytes, from: source, at: now, arrival: arrival)
@@ -195,25 +221,73 @@ final class SharedDatagramSocket: Sendable {
             }
         }
 
+        /// The rest of a wake-up's datagrams, a batch per system call; true when the last batch was full
+        /// (more may be waiting).
+        private func drainWithBatchReceiver() -> Bool {
+            guard let receiver = batchReceiver else { return false }
+            for _ in 0..<SharedDatagramSocket.batchesPerWakeUp {
+                let count = receiver.receive { bytes, source, now, arrival in
+                    deliver(bytes, from: source, at: now, arrival: arrival)
+                }
+                if receiver.oversized > oversizedReported {
+                    oversizedReported = receiver.oversized
+                    if DropReporting.isReportWorthy(oversizedReported) {
+                        logger.info("UDP \(localAddress): dropped \(oversizedReported) datagram(s) so far: larger than \(DatagramBatchReceiver.slotSize) bytes")
+                    }
+                }
+                if count < DatagramBatchReceiver.batchSize { return false }
+            }
+            return true
+        }
+
         func channelReadComplete(context: ChannelHandlerContext) {
+            endBatch(context: context, more: drainWithBatchReceiver())
+        }
+
+        /// A tick's read. With the batch receiver it reads itself: NIO's read would take the oldest waiting
+        /// datagram without its kernel stamp (a socket that attaches stamps to each datagram no longer answers
+        /// `SIOCGSTAMPNS`), so NIO reads only after a quiet spell, when a datagram's read time is its arrival.
+        private func readOnTick(context: ChannelHandlerContext) {
+            // The descriptor is closed (and may be another socket's) once the channel is.
+            guard isOpen, context.channel.isActive else { return }
+            guard batchReceiver != nil else {
+                context.read()
+                return
+            }
+            let more = drainWithBatchReceiver()
+            if readsSinceWakeUp == 0 {
+                // Nothing came since the last read: wait for the next datagram, and read it the moment it comes.
+                context.read()
+                return
+            }
+            endBatch(context: context, more: more)
+        }
+
+        private func endBatch(context: ChannelHandlerContext, more: Bool) {
             // What the connections answered while this batch was read goes out together.
             context.flush()
             let batch = readsSinceWakeUp
             let handshake = handshakeInBatch
             readsSinceWakeUp = 0
             handshakeInBatch = false
-            // A full batch may have left more behind; a handshake's next message is worth a wake-up of its own
-            // (20 joins at once took 58 ms to first media instead of 51 when their round trips waited for ticks).
-            if batch >= SharedDatagramSocket.datagramsPerRead || handshake {
+            nextRead?.cancel()
+            nextRead = nil
+            if more {
+                // Full batches may have left more behind: the loop's other work first, then on at once.
+                context.eventLoop.assumeIsolated().execute { [self] in readOnTick(context: context) }
+                return
+            }
+            // A handshake's next message is worth a wake-up of its own (20 joins at once took 58 ms to first
+            // media instead of 51 when their round trips waited for ticks); so is a full batch NIO read.
+            if handshake || (batchReceiver == nil && batch >= SharedDatagramSocket.datagramsPerRead) {
                 context.read()
                 return
             }
-            nextRead?.cancel()
             // On a tick, where the connections' timers fire too: one wake-up for both.
             let readAt = MonotonicClock.now() + .nanoseconds(MonotonicClock.tick / 2)
             nextRead = context.eventLoop.assumeIsolated().scheduleTask(deadline: MonotonicClock.tick(atOrAfter: readAt)) { [self] in
                 nextRead = nil
-                context.read()
+                readOnTick(context: context)
             }
         }
 

@@ -1,0 +1,58 @@
+import CEngageReceiveTime
+import Mesh
+
+/// Reads the datagrams waiting on a UDP socket in one `recvmmsg`, each with the kernel's receive stamp.
+///
+/// NIO reads one datagram per `recvmsg`, and its stamp (`DatagramArrivalClock`) costs an `ioctl` more; NIO's
+/// vector reads (`recvmmsg`) give no stamps at all. So the shared socket lets NIO read the first datagram of a
+/// wake-up (NIO owns the socket's readiness) and drains the rest with this: two system calls per datagram
+/// become one per batch (docs/architecture.md, "The path of one packet").
+final class DatagramBatchReceiver {
+    /// The size of NIO's own datagram buffers: a larger datagram is cut, counted and dropped.
+    static let slotSize = 2048
+    static let batchSize = Int(CENGAGE_MAXIMUM_DATAGRAMS_PER_CALL)
+
+    private let descriptor: CInt
+    private let buffer: UnsafeMutablePointer<UInt8>
+    private let results: UnsafeMutablePointer<cengage_datagram>
+    /// Datagrams dropped because they were larger than a slot.
+    private(set) var oversized = 0
+
+    /// Nil when the socket cannot attach receive stamps (then NIO reads every datagram, as before).
+    init?(descriptor: CInt) {
+        guard cengage_enable_datagram_stamps(descriptor) == 0 else { return nil }
+        self.descriptor = descriptor
+        buffer = .allocate(capacity: Self.slotSize * Self.batchSize)
+        results = .allocate(capacity: Self.batchSize)
+    }
+
+    deinit {
+        buffer.deallocate()
+        results.deallocate()
+    }
+
+    /// Reads what is waiting, up to `batchSize` datagrams, and hands each to `body` with its source and
+    /// arrival (nil when the kernel gave no plausible stamp). Returns how many were read; fewer than
+    /// `batchSize` means the socket is drained (or failed: ICMP errors and the like, which `body` never sees).
+    func receive(_ body: (_ bytes: [UInt8], _ source: TransportAddress, _ now: Timestamp, _ arrival: Timestamp?) -> Void) -> Int {
+        let count = Int(cengage_receive_datagrams(descriptor, buffer, CInt(Self.slotSize), results, CInt(Self.batchSize)))
+        guard count > 0 else { return 0 }
+        let now = MonotonicClock.now()
+        for index in 0..<count {
+            let datagram = results[index]
+            guard datagram.length >= 0 else {
+                oversized += 1
+                continue
+            }
+            let addressLength = datagram.family == 4 ? 4 : datagram.family == 6 ? 16 : 0
+            let address = withUnsafeBytes(of: datagram.address) { Array($0.prefix(addressLength)) }
+            guard let source = TransportAddress(addressBytes: address, port: datagram.port) else { continue }
+            let start = buffer + index * Self.slotSize
+            let bytes = Array(UnsafeBufferPointer(start: start, count: Int(datagram.length)))
+            let arrival: Timestamp? = datagram.age >= 0 && datagram.age < DatagramArrivalClock.longestPlausibleWait
+                ? Timestamp(nanoseconds: now.nanoseconds - datagram.age) : nil
+            body(bytes, source, now, arrival)
+        }
+        return count
+    }
+}
