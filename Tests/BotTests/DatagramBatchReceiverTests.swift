@@ -1,0 +1,83 @@
+import Foundation
+import Mesh
+import Testing
+
+@testable import MeshIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `DatagramBatchReceiver` on a real UDP socket: every waiting datagram in order, batch by batch, each with
+/// its source and its own kernel receive stamp, and one too large for a slot dropped and counted.
+@Suite struct DatagramBatchReceiverTests {
+    /// A UDP socket on 127.0.0.1 and the port it got.
+    func boundSocket() throws -> (descriptor: CInt, port: UInt16) {
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(descriptor >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        try #require(bound)
+        return (descriptor, UInt16(bigEndian: address.sin_port))
+    }
+
+    func send(_ bytes: [UInt8], from descriptor: CInt, to port: UInt16) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let sent = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(descriptor, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #expect(sent == bytes.count)
+    }
+
+    @Test func waitingDatagramsComeInBatchesWithTheirArrivalTimes() throws {
+        let receiving = try boundSocket(), sending = try boundSocket()
+        defer {
+            close(receiving.descriptor)
+            close(sending.descriptor)
+        }
+        let receiver = try #require(DatagramBatchReceiver(descriptor: receiving.descriptor))
+        #expect(receiver.receive { _, _, _, _ in Issue.record("a datagram from nowhere") } == 0)
+
+        // 140 datagrams (one of them larger than a slot) wait while nobody reads.
+        let count = 140, oversizedIndex = 70
+        func payload(_ index: Int) -> [UInt8] {
+            index == oversizedIndex ? Array(repeating: 0xEE, count: DatagramBatchReceiver.slotSize + 1)
+                : [UInt8(index), UInt8(index >> 8)] + Array(repeating: UInt8(truncatingIfNeeded: index * 7), count: index)
+        }
+        let sentAt = MonotonicClock.now()
+        for index in 0..<count { send(payload(index), from: sending.descriptor, to: receiving.port) }
+        let waited = Duration.milliseconds(100)
+        Thread.sleep(forTimeInterval: 0.1)
+
+        var received: [[UInt8]] = []
+        var batches: [Int] = []
+        while true {
+            let batch = receiver.receive { bytes, source, now, arrival in
+                received.append(bytes)
+                #expect(source == TransportAddress(host: "127.0.0.1", port: sending.port))
+                guard let arrival else {
+                    Issue.record("no kernel receive stamp")
+                    return
+                }
+                #expect(arrival + .milliseconds(5) >= sentAt && now - arrival >= waited, "arrival \(now - arrival) before the read")
+            }
+            batches.append(batch)
+            if batch < DatagramBatchReceiver.batchSize { break }
+        }
+        #expect(batches == [DatagramBatchReceiver.batchSize, count - DatagramBatchReceiver.batchSize])
+        #expect(received == (0..<count).filter { $0 != oversizedIndex }.map(payload))
+        #expect(receiver.oversized == 1)
+    }
+}
