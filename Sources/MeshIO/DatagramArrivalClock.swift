@@ -32,8 +32,13 @@ struct DatagramArrivalClock {
     /// When the datagram just read reached the socket; nil when unknown or implausible.
     func arrival(ofDatagramReadAt now: Timestamp) -> Timestamp? {
         guard let descriptor else { return nil }
-        let age = cengage_last_datagram_age(descriptor)
-        guard age >= 0, age < Self.longestPlausibleWait else { return nil }
+        return Self.arrival(age: cengage_last_datagram_age(descriptor), readAt: now)
+    }
+
+    /// A datagram read at `now` that the kernel had received `age` nanoseconds before; nil when the age is
+    /// unknown (negative) or implausible.
+    static func arrival(age: Int64, readAt now: Timestamp) -> Timestamp? {
+        guard age >= 0, age < longestPlausibleWait else { return nil }
         return Timestamp(nanoseconds: now.nanoseconds - age)
     }
 }

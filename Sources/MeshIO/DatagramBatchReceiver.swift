@@ -6,7 +6,7 @@ import Mesh
 /// NIO reads one datagram per `recvmsg`, and its stamp (`DatagramArrivalClock`) costs an `ioctl` more; NIO's
 /// vector reads (`recvmmsg`) give no stamps at all. So the shared socket lets NIO read the first datagram of a
 /// wake-up (NIO owns the socket's readiness) and drains the rest with this: two system calls per datagram
-/// become one per batch (docs/architecture.md, "The path of one packet").
+/// become one per batch (docs/architecture.md, "One socket per event loop").
 final class DatagramBatchReceiver {
     /// The size of NIO's own datagram buffers: a larger datagram is cut, counted and dropped.
     static let slotSize = 2048
@@ -49,9 +49,7 @@ final class DatagramBatchReceiver {
             guard let source = TransportAddress(addressBytes: address, port: datagram.port) else { continue }
             let start = buffer + index * Self.slotSize
             let bytes = Array(UnsafeBufferPointer(start: start, count: Int(datagram.length)))
-            let arrival: Timestamp? = datagram.age >= 0 && datagram.age < DatagramArrivalClock.longestPlausibleWait
-                ? Timestamp(nanoseconds: now.nanoseconds - datagram.age) : nil
-            body(bytes, source, now, arrival)
+            body(bytes, source, now, DatagramArrivalClock.arrival(age: datagram.age, readAt: now))
         }
         return count
     }

@@ -113,10 +113,6 @@ struct XMLReader {
     private static let newline = UInt8(ascii: "\n")
     private static let carriageReturn = UInt8(ascii: "\r")
 
-    private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
-    }
-
     private func starts(with literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard bytes.count - position >= count else { return false }
@@ -131,7 +127,7 @@ struct XMLReader {
     }
 
     private mutating func skipSpace() {
-        while position < bytes.count, Self.isSpace(bytes[position]) { position += 1 }
+        while position < bytes.count, NewsFeedParser.isXMLSpace(bytes[position]) { position += 1 }
     }
 
     private mutating func skip(past terminator: StaticString, what: String) throws(NewsError) {
@@ -186,7 +182,7 @@ struct XMLReader {
         let start = position
         while position < bytes.count {
             let byte = bytes[position]
-            if Self.isSpace(byte) || byte == Self.slash || byte == Self.greaterThan || byte == Self.equals { break }
+            if NewsFeedParser.isXMLSpace(byte) || byte == Self.slash || byte == Self.greaterThan || byte == Self.equals { break }
             if byte == Self.lessThan || byte == Self.ampersand || byte == UInt8(ascii: "\"")
                 || byte == UInt8(ascii: "'") {
                 throw malformed("\(what) name contains '\(Character(Unicode.Scalar(byte)))'")
