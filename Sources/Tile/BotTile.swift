@@ -76,7 +76,7 @@ public final class BotTile {
 
     private var renderer: SlateRenderer
     private let videoEncoder: VP8Encoder
-    private let audioEncoder: OpusEncoder
+    private let audioSilence: OpusSilence
     private var videoSlot: Int64 = 0
     private var audioSlot: Int64 = 0
     private var keyframeRequested = false
@@ -92,12 +92,12 @@ public final class BotTile {
             width: configuration.width, height: configuration.height, fps: configuration.fps,
             bitrateKbps: configuration.videoBitrateKbps)
         // The tile only ever sends silence, where libopus's analysis effort buys nothing; 1 halves its cost against 5.
-        audioEncoder = try OpusEncoder(
+        audioSilence = try OpusSilence(
             channels: configuration.audioChannels, bitrate: configuration.audioBitrate, complexity: 1)
     }
 
     /// Samples per channel the Opus encoder delays its output by, for an OpusHead when recording the tile itself.
-    public var audioLookahead: Int { audioEncoder.lookahead }
+    public var audioLookahead: Int { audioSilence.lookahead }
 
     /// What the slate showed in the last video frame.
     public var slateContent: SlateRenderer.Content? { renderer.content }
@@ -160,7 +160,7 @@ public final class BotTile {
         let slot = audioSlot
         audioSlot += 1
         do {
-            let packet = try audioEncoder.encodeSilence()
+            let packet = try audioSilence.next()
             statistics.audioFrames += 1
             let rtpTimestamp = configuration.audioRTPTimestampOffset
                 &+ UInt32(truncatingIfNeeded: slot * Self.audioSamplesPerFrame)
