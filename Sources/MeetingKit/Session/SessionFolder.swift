@@ -8,11 +8,7 @@ public final class SessionFolder: Sendable {
     private let naming = Mutex(FileNaming())
 
     public init(root: String, room: String, start: Date) throws {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let folder = FileNaming.sanitize(room) + "-" + formatter.string(from: start)
+        let folder = FileNaming.sanitize(room) + "-" + (ISOTime.compactUTC(start) ?? "undated")
         path = (root as NSString).appendingPathComponent(folder)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
