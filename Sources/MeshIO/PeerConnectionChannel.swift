@@ -110,8 +110,18 @@ public final class PeerConnectionChannel: Sendable {
         private let socket: SharedDatagramSocket
         let logger: Logger
         let events: @Sendable (ConnectionKey, PeerEvent) -> Void
-        private var scheduled: (deadline: Timestamp, task: Scheduled<Void>)?
+        /// The timer's task and the tick it fires on.
+        private var scheduled: (tick: NIODeadline, task: Scheduled<Void>)?
         private var detached = false
+        /// Until when a join still under way has its timers and its socket's reads unmoderated.
+        let joinWindowEnd = MonotonicClock.now() + Handler.joinWindow
+
+        /// Longer than any join on a live network takes; a connection that never completes one (a data
+        /// channel that never opens) is then moderated like the rest.
+        static let joinWindow: Duration = .seconds(10)
+
+        /// Whether the connection is still joining (`PeerConnection.isJoining`), within its join window.
+        func isJoining(at now: Timestamp) -> Bool { now < joinWindowEnd && connection.isJoining }
 
         init(key: ConnectionKey, connection: PeerConnection, socket: SharedDatagramSocket, logger: Logger,
              events: @escaping @Sendable (ConnectionKey, PeerEvent) -> Void) {
@@ -167,14 +177,19 @@ public final class PeerConnectionChannel: Sendable {
                 scheduled = nil
                 return
             }
-            if let scheduled, scheduled.deadline == deadline.at { return }
+            // Deadlines move with almost every packet (feedback, reports, repair), mostly within one tick: a
+            // task already set for that tick stays, instead of being cancelled and scheduled anew. A join's
+            // timers (ICE checks, retransmitted flights) fire when due: the participant waits for each.
+            let tick = isJoining(at: MonotonicClock.now()) ? MonotonicClock.deadline(deadline.at)
+                : MonotonicClock.tick(atOrAfter: deadline.at)
+            if let scheduled, scheduled.tick == tick { return }
             scheduled?.task.cancel()
-            let task = socket.channel.eventLoop.assumeIsolated().scheduleTask(deadline: MonotonicClock.tick(atOrAfter: deadline.at)) { [self] in
+            let task = socket.channel.eventLoop.assumeIsolated().scheduleTask(deadline: tick) { [self] in
                 scheduled = nil
                 connection.handleTimeout(at: MonotonicClock.now())
                 drain(flush: true)
             }
-            scheduled = (deadline.at, task)
+            scheduled = (tick, task)
         }
     }
 }

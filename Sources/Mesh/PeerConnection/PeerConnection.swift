@@ -332,6 +332,13 @@ public final class PeerConnection {
 
     public var isChatOpen: Bool { chatChannel != nil && !isClosed }
 
+    /// Whether the join is still under way: not yet keyed for media, or its negotiated data channel not yet
+    /// open. Every step of a join is a round trip the participant waits for, so its timers want no rounding
+    /// (docs/architecture.md, "One socket per event loop").
+    public var isJoining: Bool {
+        !isClosed && (srtpInbound == nil || (routing.dataChannel != nil && chatChannel == nil))
+    }
+
     /// Chat bytes sent but not yet acknowledged by the peer's SCTP: zero means everything arrived.
     public var unacknowledgedChatBytes: Int { dataChannels?.association.bufferedAmount ?? 0 }
 

@@ -80,6 +80,21 @@ extension [PeerEvent] {
         #expect(pair.offererEvents.failure == nil && pair.answererEvents.failure == nil)
     }
 
+    /// A join lasts until media is keyed and the room's data channel is open: then its timers may be rounded.
+    @Test func aConnectionIsJoiningUntilKeyedAndItsChannelIsOpen() throws {
+        var pair = try PeerPair()
+        #expect(pair.offerer.isJoining && pair.answerer.isJoining)
+        pair.run(for: .seconds(5)) { $0.offererEvents.connected && $0.answererEvents.connected }
+        #expect(pair.offererEvents.connected && pair.answererEvents.connected)
+        // Keyed, but SCTP and the channel still to come.
+        #expect(pair.offerer.isJoining || pair.answerer.isJoining)
+        pair.run(for: .seconds(5)) { $0.offerer.isChatOpen && $0.answerer.isChatOpen }
+        #expect(pair.offerer.isChatOpen && pair.answerer.isChatOpen)
+        #expect(!pair.offerer.isJoining && !pair.answerer.isJoining)
+        pair.offerer.close(at: pair.now)
+        #expect(!pair.offerer.isJoining)
+    }
+
     @Test func aWrongFingerprintInTheOfferFailsTheConnectionClearly() throws {
         var pair = try PeerPair { offer in
             // Flip the last hex digit of the fingerprint: the certificate no longer matches.
