@@ -107,6 +107,33 @@ struct BotTileTests {
     }
 }
 
+extension BotTileTests {
+    /// Once the silence settled (about 12 s), the tile hands out only audio packets worth sending, on their
+    /// own slots' timestamps, and its owner wakes for those and the video frames, not every 20 ms.
+    @Test func settledSilenceLeavesOutTheSlotsThatWouldOnlySayStillSilent() throws {
+        let tile = try BotTile(configuration: .init(botName: "EngageBot", audioRTPTimestampOffset: 1_000), start: Self.start)
+        var now = Self.start
+        var wakeUps = 0
+        var audio: [(at: Timestamp, packet: [UInt8], rtp: UInt32)] = []
+        let measuredFrom = Self.start + .seconds(20), end = Self.start + .seconds(30)
+        while now < end {
+            if now >= measuredFrom { wakeUps += 1 }
+            while let media = tile.poll(at: now) {
+                if case .audio(let packet, let rtp) = media, now >= measuredFrom { audio.append((now, packet, rtp)) }
+            }
+            now = tile.nextDeadline.at
+        }
+        #expect(tile.statistics.audioSlotsLeftSilent > 0)
+        #expect(audio.allSatisfy { !OpusEncoder.isDiscontinuous($0.packet) }, "a DTX packet was handed out")
+        // A comfort-noise update every 21 slots: about 24 in 10 s, each on its slot's time and timestamp.
+        #expect((20...28).contains(audio.count), "\(audio.count) audio packets in 10 s")
+        #expect(audio.allSatisfy { ($0.rtp &- 1_000) % 960 == 0 })
+        #expect(audio.allSatisfy { Int64($0.rtp &- 1_000) / 48 * 1_000_000 == ($0.at - Self.start).nanoseconds })
+        // 50 video frames and the audio packets, instead of 500 audio slots more.
+        #expect(wakeUps <= 50 + audio.count + 2, "\(wakeUps) wake-ups in 10 s")
+    }
+}
+
 @Suite
 struct BotTileMediaTests {
     /// What the bot sends, recorded as a participant's browser would receive it, decodes cleanly and lasts as long.

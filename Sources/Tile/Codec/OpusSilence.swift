@@ -35,6 +35,24 @@ public final class OpusSilence {
         encoder = try OpusEncoder(channels: channels, bitrate: bitrate, complexity: complexity)
     }
 
+    /// How many of the coming packets in a row are DTX ("still silent", `OpusEncoder.isDiscontinuous`), as
+    /// far as the settled cycle tells; 0 before it settled. At most one period.
+    public var discontinuousPacketsAhead: Int {
+        guard !cycle.isEmpty else { return 0 }
+        var count = 0, index = position
+        while count < cycle.count, OpusEncoder.isDiscontinuous(cycle[index]) {
+            count += 1
+            index = index + 1 == cycle.count ? 0 : index + 1
+        }
+        return count
+    }
+
+    /// Passes over `count` packets of the settled cycle without handing them out; nothing before it settled.
+    public func skip(_ count: Int) {
+        guard !cycle.isEmpty, count > 0 else { return }
+        position = (position + count % cycle.count) % cycle.count
+    }
+
     /// The next 20 ms of silence.
     public func next() throws(OpusEncoderError) -> [UInt8] {
         if !cycle.isEmpty {
