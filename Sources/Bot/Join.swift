@@ -87,7 +87,7 @@ struct Join: AsyncParsableCommand {
         let meeting = try Meeting(configuration: configuration, group: group, logger: logger)
         var sources: [AsyncStream<String>] = []
         var closeSocket: (@Sendable () async -> Void)?
-        if stdinChat { sources.append(ControlInterface.standardInputLines()) }
+        if stdinChat { sources.append(ControlInterface.standardInputLines(logger: logger)) }
         if let controlSocket {
             let socket = try await ControlInterface.socketLines(path: controlSocket, group: group, logger: logger)
             sources.append(socket.lines)

@@ -187,16 +187,19 @@ final class SharedDatagramSocket: Sendable {
         }
 
         func handlerRemoved(context: ChannelHandlerContext) {
-            isOpen = false
-            nextRead?.cancel()
-            nextRead = nil
+            stopReading()
         }
 
         func channelInactive(context: ChannelHandlerContext) {
+            stopReading()
+            context.fireChannelInactive()
+        }
+
+        /// The socket is closing (its descriptor may soon be another's): no read may follow.
+        private func stopReading() {
             isOpen = false
             nextRead?.cancel()
             nextRead = nil
-            context.fireChannelInactive()
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {

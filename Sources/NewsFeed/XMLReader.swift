@@ -70,13 +70,13 @@ struct XMLReader {
             if starts(with: "</") {
                 return try endTag()
             } else if starts(with: "<!--") {
-                try skip(past: "-->", what: "comment")
+                try skip(past: Self.commentEnd, what: "comment")
             } else if starts(with: "<![CDATA[") {
                 let start = position + 9
-                try skip(past: "]]>", what: "CDATA section")
+                try skip(past: Self.cdataEnd, what: "CDATA section")
                 return .cdata(start..<(position - 3))
             } else if starts(with: "<?") {
-                try skip(past: "?>", what: "processing instruction")
+                try skip(past: Self.processingInstructionEnd, what: "processing instruction")
             } else if starts(with: "<!") {
                 throw malformed("markup declaration inside an element")
             } else {
@@ -130,9 +130,12 @@ struct XMLReader {
         while position < bytes.count, NewsFeedParser.isXMLSpace(bytes[position]) { position += 1 }
     }
 
-    private mutating func skip(past terminator: StaticString, what: String) throws(NewsError) {
-        let pattern = terminator.withUTF8Buffer { Array($0) }
-        guard let found = bytes[position...].firstRange(of: pattern) else {
+    private static let commentEnd = Array("-->".utf8)
+    private static let cdataEnd = Array("]]>".utf8)
+    private static let processingInstructionEnd = Array("?>".utf8)
+
+    private mutating func skip(past terminator: [UInt8], what: String) throws(NewsError) {
+        guard let found = bytes[position...].firstRange(of: terminator) else {
             throw malformed("unterminated \(what)")
         }
         position = found.upperBound
@@ -144,9 +147,9 @@ struct XMLReader {
             skipSpace()
             guard position < bytes.count else { throw malformed("no root element") }
             if starts(with: "<?") {
-                try skip(past: "?>", what: "processing instruction")
+                try skip(past: Self.processingInstructionEnd, what: "processing instruction")
             } else if starts(with: "<!--") {
-                try skip(past: "-->", what: "comment")
+                try skip(past: Self.commentEnd, what: "comment")
             } else if starts(with: "<!DOCTYPE") || starts(with: "<!doctype") {
                 try skipDocumentType()
             } else if bytes[position] == Self.lessThan {

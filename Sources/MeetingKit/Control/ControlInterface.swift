@@ -26,13 +26,33 @@ public enum ControlInterface {
         }
     }
 
-    /// Standard input, line by line, until end of file.
-    public static func standardInputLines() -> AsyncStream<String> {
+    /// Standard input, line by line, until end of file. Cut as the control socket's lines are
+    /// (`ControlLineSplitter`): `readLine` would hold a line of any length, and cut one that is too long
+    /// where the socket drops it.
+    public static func standardInputLines(logger: Logger) -> AsyncStream<String> {
+        lines(readingDescriptor: STDIN_FILENO, named: "standard input", logger: logger)
+    }
+
+    /// The lines read from `descriptor` until end of file or an error, on a thread of their own (reads block).
+    static func lines(readingDescriptor descriptor: Int32, named name: String, logger: Logger) -> AsyncStream<String> {
         AsyncStream { continuation in
             Thread.detachNewThread {
-                while let line = readLine(strippingNewline: true) {
-                    continuation.yield(String(line.prefix(maximumLineBytes)))
+                var splitter = ControlLineSplitter()
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                func pass(_ lines: (inout ControlLineSplitter) -> [String]) {
+                    let dropped = splitter.droppedLines
+                    for line in lines(&splitter) where !line.isEmpty { continuation.yield(line) }
+                    if splitter.droppedLines > dropped {
+                        logger.warning("\(name): line longer than \(maximumLineBytes) bytes dropped")
+                    }
                 }
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                    if count < 0 && errno == EINTR { continue }
+                    guard count > 0 else { break }
+                    pass { $0.take(buffer[..<count]) }
+                }
+                pass { $0.finish().map { [$0] } ?? [] }
                 continuation.finish()
             }
         }
