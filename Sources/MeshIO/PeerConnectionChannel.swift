@@ -120,8 +120,9 @@ public final class PeerConnectionChannel: Sendable {
         /// channel that never opens) is then moderated like the rest.
         static let joinWindow: Duration = .seconds(10)
 
-        /// Whether the connection is still joining (`PeerConnection.isJoining`), within its join window.
-        func isJoining(at now: Timestamp) -> Bool { now < joinWindowEnd && connection.isJoining }
+        /// Whether the connection is still joining (`PeerConnection.isJoining`), within its join window. Asked
+        /// after every datagram: the clock is read only while the connection says it is joining.
+        var isJoining: Bool { connection.isJoining && MonotonicClock.now() < joinWindowEnd }
 
         init(key: ConnectionKey, connection: PeerConnection, socket: SharedDatagramSocket, logger: Logger,
              events: @escaping @Sendable (ConnectionKey, PeerEvent) -> Void) {
@@ -180,7 +181,7 @@ public final class PeerConnectionChannel: Sendable {
             // Deadlines move with almost every packet (feedback, reports, repair), mostly within one tick: a
             // task already set for that tick stays, instead of being cancelled and scheduled anew. A join's
             // timers (ICE checks, retransmitted flights) fire when due: the participant waits for each.
-            let tick = isJoining(at: MonotonicClock.now()) ? MonotonicClock.deadline(deadline.at)
+            let tick = isJoining ? MonotonicClock.deadline(deadline.at)
                 : MonotonicClock.tick(atOrAfter: deadline.at)
             if let scheduled, scheduled.tick == tick { return }
             scheduled?.task.cancel()

@@ -290,7 +290,7 @@ final class SharedDatagramSocket: Sendable {
             // instead of 66 on 8 ms ticks); so is a full batch NIO read.
             let now = MonotonicClock.now()
             if handshake || (batchReceiver == nil && batch >= SharedDatagramSocket.datagramsPerRead)
-                || (now < joinWindowEnd && members.values.contains { $0.isJoining(at: now) }) {
+                || (now < joinWindowEnd && members.values.contains { $0.isJoining }) {
                 context.read()
                 return
             }
