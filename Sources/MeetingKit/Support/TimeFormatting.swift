@@ -10,9 +10,9 @@ public enum ISOTime {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 
-    /// `20261205T071500Z`: the start of a session in its folder's name. Computed with `gmtime_r`, not a
-    /// `DateFormatter`, which loads ICU's locale and calendar data (2.4 MB of a recorder's resident
-    /// memory, for one string). Nil for a date `gmtime_r` cannot place.
+    /// `20261205T071500Z`: the start of a session in its folder's name, and the time SigV4 signs. Computed
+    /// with `gmtime_r`, not a `DateFormatter`, which loads ICU's locale and calendar data (2.4 MB of a
+    /// recorder's resident memory, for one string). Nil for a date `gmtime_r` cannot place.
     public static func compactUTC(_ date: Date) -> String? {
         let seconds = date.timeIntervalSince1970.rounded(.down)
         guard seconds.isFinite, abs(seconds) < 1e15 else { return nil }

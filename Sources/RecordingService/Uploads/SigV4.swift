@@ -1,4 +1,5 @@
 import Foundation
+import MeetingKit
 import Mesh
 
 /// AWS Signature Version 4 for S3 requests (docs/api.md, Uploads): a pure function of the request, the time
@@ -91,12 +92,9 @@ public enum SigV4 {
 
     public static func payloadHash(_ body: [UInt8]) -> String { hex(Crypto.sha256(body)) }
 
-    /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
+    /// `yyyyMMdd'T'HHmmss'Z'` in UTC. A date no calendar can place (never the clock's) signs as the epoch,
+    /// which the server refuses as expired, rather than trapping.
     static func timestamp(_ date: Date) -> String {
-        var time = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        ISOTime.compactUTC(date) ?? "19700101T000000Z"
     }
 }
