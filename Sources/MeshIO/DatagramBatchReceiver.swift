@@ -17,6 +17,9 @@ final class DatagramBatchReceiver {
     private let results: UnsafeMutablePointer<cengage_datagram>
     /// Datagrams dropped because they were larger than a slot.
     private(set) var oversized = 0
+    /// The source of the datagram read last: a video frame's packets come back to back from one peer, and
+    /// reusing its address saves building one per datagram.
+    private var lastSource: TransportAddress?
 
     /// Nil when the socket cannot attach receive stamps (then NIO reads every datagram, as before).
     init?(descriptor: CInt) {
@@ -44,13 +47,23 @@ final class DatagramBatchReceiver {
                 oversized += 1
                 continue
             }
-            let addressLength = datagram.family == 4 ? 4 : datagram.family == 6 ? 16 : 0
-            let address = withUnsafeBytes(of: datagram.address) { Array($0.prefix(addressLength)) }
-            guard let source = TransportAddress(addressBytes: address, port: datagram.port) else { continue }
+            guard let source = source(of: datagram) else { continue }
             let start = buffer + index * Self.slotSize
             let bytes = Array(UnsafeBufferPointer(start: start, count: Int(datagram.length)))
             body(bytes, source, now, DatagramArrivalClock.arrival(age: datagram.age, readAt: now))
         }
         return count
+    }
+
+    private func source(of datagram: cengage_datagram) -> TransportAddress? {
+        let addressLength = datagram.family == 4 ? 4 : datagram.family == 6 ? 16 : 0
+        return withUnsafeBytes(of: datagram.address) { raw in
+            let address = raw.prefix(addressLength)
+            if let lastSource, lastSource.port == datagram.port, lastSource.addressBytes.elementsEqual(address) {
+                return lastSource
+            }
+            lastSource = TransportAddress(addressBytes: Array(address), port: datagram.port)
+            return lastSource
+        }
     }
 }
