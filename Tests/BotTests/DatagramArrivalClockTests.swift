@@ -74,25 +74,34 @@ import Glibc
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(receiver.localAddress?.port)
 
-        // The kernel switches stamping on for the whole machine a moment after the first socket asks (from a
-        // work queue); a datagram read once that moment has surely passed proves the channel is reading.
-        try await Task.sleep(for: .milliseconds(20))
-        try #require(Self.sendDatagram(to: port))
-        try await waitForReadings(readings, count: 1)
-
         // The hold, the send and the wait all happen on the receiver's own loop thread, so however late the
         // test's task runs, the datagram waits at least `held` in the socket before the loop can read it.
-        let held = Duration.milliseconds(150)
-        let sentAt = try await receiver.eventLoop.submit { () -> Timestamp? in
-            guard Self.sendDatagram(to: port) else { return nil }
-            let sentAt = MonotonicClock.now()
-            Thread.sleep(forTimeInterval: 0.15)
-            return sentAt
-        }.get()
-        let sent = try #require(sentAt, "could not send the datagram")
-        try await waitForReadings(readings, count: 2)
+        func sendWhileHeld(for held: Duration) async throws -> Timestamp {
+            let readBefore = readings.count
+            let sentAt = try await receiver.eventLoop.submit { () -> Timestamp? in
+                guard Self.sendDatagram(to: port) else { return nil }
+                let sentAt = MonotonicClock.now()
+                Thread.sleep(forTimeInterval: Double(held.nanoseconds) / 1e9)
+                return sentAt
+            }.get()
+            let sent = try #require(sentAt, "could not send the datagram")
+            try await waitForReadings(readings, count: readBefore + 1)
+            return sent
+        }
 
-        let reading = readings.values.withLock { $0[1] }
+        // The kernel switches stamping on for the whole machine a moment after the first socket asks (from a
+        // work queue); until then a datagram's stamp is its read time. Probes until one held 10 ms says so.
+        var stamping = false
+        for _ in 0..<100 where !stamping {
+            _ = try await sendWhileHeld(for: .milliseconds(10))
+            let probe = readings.values.withLock { $0[$0.count - 1] }
+            stamping = probe.arrival.map { probe.read - $0 >= .milliseconds(5) } ?? false
+        }
+        #expect(stamping, "the kernel never stamped a datagram that waited")
+
+        let held = Duration.milliseconds(150)
+        let sent = try await sendWhileHeld(for: held)
+        let reading = readings.values.withLock { $0[$0.count - 1] }
         if reading.read - sent >= .nanoseconds(DatagramArrivalClock.longestPlausibleWait) {
             // A machine so loaded that the loop read more than two seconds late: such an age is taken for a
             // stepped wall clock, and the read time stands in.

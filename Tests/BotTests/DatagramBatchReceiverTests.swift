@@ -41,6 +41,22 @@ import Glibc
         #expect(sent == bytes.count)
     }
 
+    /// The kernel switches stamping on for the whole machine a moment after the first socket asks (from a
+    /// work queue); until then a datagram's stamp is its read time. Probes until one that waited 10 ms says so.
+    func waitUntilTheKernelStamps(_ receiver: DatagramBatchReceiver, receiving: (descriptor: CInt, port: UInt16),
+                                  sending: (descriptor: CInt, port: UInt16)) throws {
+        for _ in 0..<100 {
+            send([0xFF], from: sending.descriptor, to: receiving.port)
+            Thread.sleep(forTimeInterval: 0.01)
+            var stamped = false
+            _ = receiver.receive { _, _, now, arrival in
+                if let arrival, now - arrival >= .milliseconds(5) { stamped = true }
+            }
+            if stamped { return }
+        }
+        Issue.record("the kernel never stamped a datagram that waited")
+    }
+
     @Test func waitingDatagramsComeInBatchesWithTheirArrivalTimes() throws {
         let receiving = try boundSocket(), sending = try boundSocket()
         defer {
@@ -49,6 +65,7 @@ import Glibc
         }
         let receiver = try #require(DatagramBatchReceiver(descriptor: receiving.descriptor))
         #expect(receiver.receive { _, _, _, _ in Issue.record("a datagram from nowhere") } == 0)
+        try waitUntilTheKernelStamps(receiver, receiving: receiving, sending: sending)
 
         // 140 datagrams (one of them larger than a slot) wait while nobody reads.
         let count = 140, oversizedIndex = 70
@@ -79,5 +96,22 @@ import Glibc
         #expect(batches == [DatagramBatchReceiver.batchSize, count - DatagramBatchReceiver.batchSize])
         #expect(received == (0..<count).filter { $0 != oversizedIndex }.map(payload))
         #expect(receiver.oversized == 1)
+    }
+
+    /// Datagrams from two peers, in runs and interleaved, each come with their own source.
+    @Test func eachDatagramKeepsItsOwnSource() throws {
+        let receiving = try boundSocket(), first = try boundSocket(), second = try boundSocket()
+        defer {
+            for descriptor in [receiving.descriptor, first.descriptor, second.descriptor] { close(descriptor) }
+        }
+        let receiver = try #require(DatagramBatchReceiver(descriptor: receiving.descriptor))
+        let senders = [first, first, second, first, second, second, second, first]
+        for (index, sender) in senders.enumerated() { send([UInt8(index)], from: sender.descriptor, to: receiving.port) }
+        Thread.sleep(forTimeInterval: 0.05)
+        var sources: [UInt8: UInt16] = [:]
+        _ = receiver.receive { bytes, source, _, _ in
+            if let index = bytes.first { sources[index] = source.port }
+        }
+        #expect(sources == Dictionary(uniqueKeysWithValues: senders.enumerated().map { (UInt8($0.offset), $0.element.port) }))
     }
 }
