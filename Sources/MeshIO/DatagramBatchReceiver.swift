@@ -17,9 +17,19 @@ final class DatagramBatchReceiver {
     private let results: UnsafeMutablePointer<cengage_datagram>
     /// Datagrams dropped because they were larger than a slot.
     private(set) var oversized = 0
-    /// The source of the datagram read last: a video frame's packets come back to back from one peer, and
-    /// reusing its address saves building one per datagram.
-    private var lastSource: TransportAddress?
+    /// The sources read lately, so that a datagram from a known peer costs no address of its own (building
+    /// one allocates, and a meeting's peers interleave). Anyone can send to the socket, so the cache is
+    /// bounded: when full it starts over.
+    private var knownSources: [SourceKey: TransportAddress] = [:]
+    static let maximumKnownSources = 1024
+
+    /// A source as the kernel gave it, hashable without allocating.
+    private struct SourceKey: Hashable {
+        var high: UInt64
+        var low: UInt64
+        var port: UInt16
+        var family: UInt8
+    }
 
     /// Nil when the socket cannot attach receive stamps (then NIO reads every datagram, as before).
     init?(descriptor: CInt) {
@@ -37,7 +47,7 @@ final class DatagramBatchReceiver {
     /// Reads what is waiting, up to `batchSize` datagrams, and hands each to `body` with its source and
     /// arrival (nil when the kernel gave no plausible stamp). Returns how many were read; fewer than
     /// `batchSize` means the socket is drained (or failed: ICMP errors and the like, which `body` never sees).
-    func receive(_ body: (_ bytes: [UInt8], _ source: TransportAddress, _ now: Timestamp, _ arrival: Timestamp?) -> Void) -> Int {
+    func receive(_ body: (_ bytes: consuming [UInt8], _ source: TransportAddress, _ now: Timestamp, _ arrival: Timestamp?) -> Void) -> Int {
         let count = Int(cengage_receive_datagrams(descriptor, buffer, CInt(Self.slotSize), results, CInt(Self.batchSize)))
         guard count > 0 else { return 0 }
         let now = MonotonicClock.now()
@@ -57,13 +67,21 @@ final class DatagramBatchReceiver {
 
     private func source(of datagram: cengage_datagram) -> TransportAddress? {
         let addressLength = datagram.family == 4 ? 4 : datagram.family == 6 ? 16 : 0
-        return withUnsafeBytes(of: datagram.address) { raw in
-            let address = raw.prefix(addressLength)
-            if let lastSource, lastSource.port == datagram.port, lastSource.addressBytes.elementsEqual(address) {
-                return lastSource
-            }
-            lastSource = TransportAddress(addressBytes: Array(address), port: datagram.port)
-            return lastSource
+        guard addressLength > 0 else { return nil }
+        // Only an IPv4 source's first 4 bytes are its address; the rest of the field is not cleared.
+        let key = withUnsafeBytes(of: datagram.address) { raw in
+            addressLength == 4
+                ? SourceKey(high: UInt64(raw.loadUnaligned(as: UInt32.self)), low: 0, port: datagram.port, family: 4)
+                : SourceKey(high: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                            low: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), port: datagram.port, family: 6)
         }
+        if let known = knownSources[key] { return known }
+        let address = withUnsafeBytes(of: datagram.address) { raw in
+            TransportAddress(addressBytes: Array(raw.prefix(addressLength)), port: datagram.port)
+        }
+        guard let address else { return nil }
+        if knownSources.count >= Self.maximumKnownSources { knownSources.removeAll(keepingCapacity: true) }
+        knownSources[key] = address
+        return address
     }
 }

@@ -134,8 +134,8 @@ public final class PeerConnectionChannel: Sendable {
         }
 
         /// A datagram the socket routed here. Its answers wait for the socket's flush at the end of the batch.
-        func receive(_ bytes: [UInt8], from source: TransportAddress, at now: Timestamp, arrival: Timestamp?) {
-            connection.handleDatagram(bytes, from: source, at: now, arrival: arrival)
+        func receive(_ bytes: consuming [UInt8], from source: TransportAddress, at now: Timestamp, arrival: Timestamp?) {
+            connection.handleDatagram(consume bytes, from: source, at: now, arrival: arrival)
             drain(flush: false)
         }
 

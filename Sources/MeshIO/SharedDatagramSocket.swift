@@ -212,15 +212,16 @@ final class SharedDatagramSocket: Sendable {
             deliver(Array(envelope.data.readableBytesView), from: source, at: now, arrival: arrival)
         }
 
-        private func deliver(_ bytes: [UInt8], from source: TransportAddress, at now: Timestamp, arrival: Timestamp?) {
+        /// `bytes` is handed on, not copied: the connection decrypts it in place (`PeerConnection.handleDatagram`).
+        private func deliver(_ bytes: consuming [UInt8], from source: TransportAddress, at now: Timestamp, arrival: Timestamp?) {
             readsSinceWakeUp += 1
-            switch DatagramKind(classifying: bytes) {
+            switch DatagramKind(classifying: copy bytes) {
             case .stun, .dtls: handshakeInBatch = true
             case .rtp, .rtcp, .unknown: break
             }
             switch router.route(bytes, from: source) {
             case .connection(let id):
-                members[id]?.receive(bytes, from: source, at: now, arrival: arrival)
+                members[id]?.receive(consume bytes, from: source, at: now, arrival: arrival)
             case .drop(let reason):
                 let count = router.drops[reason] ?? 0
                 if DropReporting.isReportWorthy(count) {
@@ -235,7 +236,7 @@ final class SharedDatagramSocket: Sendable {
             guard let receiver = batchReceiver else { return false }
             for _ in 0..<SharedDatagramSocket.batchesPerWakeUp {
                 let count = receiver.receive { bytes, source, now, arrival in
-                    deliver(bytes, from: source, at: now, arrival: arrival)
+                    deliver(consume bytes, from: source, at: now, arrival: arrival)
                 }
                 if receiver.oversized > oversizedReported {
                     oversizedReported = receiver.oversized

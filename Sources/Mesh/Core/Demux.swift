@@ -12,6 +12,9 @@
 public enum DatagramKind: Equatable, Sendable {
     case stun, dtls, rtp, rtcp, unknown
 
+    // Inlinable: the socket classifies every datagram it reads and sends, and unspecialized, reading the first
+    // byte through the protocol witness allocated (perf, release).
+    @inlinable
     public init(classifying bytes: some Collection<UInt8>) {
         guard let first = bytes.first else {
             self = .unknown

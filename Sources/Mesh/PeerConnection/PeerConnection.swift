@@ -239,11 +239,12 @@ public final class PeerConnection {
     /// packets late and in bursts, and congestion feedback stamped at read time would report our own
     /// scheduling as network delay, making senders back off (docs/architecture.md, "Arrival times").
     /// Timers and state still run on `now`, which never goes backwards.
-    public func handleDatagram(_ bytes: [UInt8], from source: TransportAddress, at now: Timestamp,
+    public func handleDatagram(_ bytes: consuming [UInt8], from source: TransportAddress, at now: Timestamp,
                                arrival: Timestamp? = nil) {
         guard !isClosed else { return }
         let arrival = min(arrival ?? now, now)
-        switch DatagramKind(classifying: bytes) {
+        // An initializer takes its argument owned: `copy` keeps `bytes` for the branch that consumes it.
+        switch DatagramKind(classifying: copy bytes) {
         case .stun:
             ice.handleDatagram(bytes, from: source, to: configuration.localAddress, at: now)
         case .dtls:
@@ -256,7 +257,7 @@ public final class PeerConnection {
             dtlsPeer = source
             dtls.handleDatagram(bytes[...], at: now)
         case .rtp:
-            receiveRTP(bytes, at: now, arrival: arrival)
+            receiveRTP(consume bytes, at: now, arrival: arrival)
         case .rtcp:
             receiveRTCP(bytes, at: now, arrival: arrival)
         case .unknown:
@@ -513,7 +514,9 @@ public final class PeerConnection {
         isClosed = true
     }
 
-    private func receiveRTP(_ bytes: [UInt8], at now: Timestamp, arrival: Timestamp) {
+    /// `bytes` is decrypted in place: a caller that hands over its only reference (`consume`), as the socket
+    /// does, saves a copy of every packet.
+    private func receiveRTP(_ bytes: consuming [UInt8], at now: Timestamp, arrival: Timestamp) {
         guard let srtpInbound else { return }
         // The SSRC is in the clear: a source the connection has no room for costs no decryption and no libsrtp state.
         let source = Self.word(at: 8, of: bytes)
@@ -522,7 +525,7 @@ public final class PeerConnection {
             drop("RTP on a source beyond the \(InboundSRTPSources.maximumRTPSources) SRTP sources a connection keeps: ssrc \(source)")
             return
         }
-        var plain = bytes
+        var plain = consume bytes
         do {
             try srtpInbound.unprotectRTP(&plain)
         } catch {
@@ -575,7 +578,8 @@ public final class PeerConnection {
             packet = original
             isRetransmission = true
         }
-        guard let track = routing.track(for: packet) else {
+        // In place: a method called on the stored struct would copy it (a retain of each of its tables) per packet.
+        guard let track = Self.inPlace(&routing, { $0.track(for: packet) }) else {
             statistics.unknownPayloadTypes += 1
             drop("RTP with a payload type that was not negotiated: \(packet.payloadType)")
             return false
