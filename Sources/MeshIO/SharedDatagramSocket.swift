@@ -134,6 +134,11 @@ final class SharedDatagramSocket: Sendable {
         demultiplexer.value.router.sent(bytes, to: destination, by: ObjectIdentifier(member), at: now)
     }
 
+    /// On the loop: `member`'s timer is due at `tick`; the socket's one timer fires it then.
+    func wake(_ member: PeerConnectionChannel.Handler, at tick: NIODeadline) {
+        demultiplexer.value.wake(at: tick)
+    }
+
     func close() async {
         try? await channel.close()
     }
@@ -157,6 +162,14 @@ final class SharedDatagramSocket: Sendable {
         /// The end of the latest member's join window: until then, reads are unmoderated while any member is
         /// still joining.
         private var joinWindowEnd = Timestamp.zero
+        /// The members' one timer (those past their join; `PeerConnectionChannel.Handler.arm`): the tick it is
+        /// set for, at or before every member's `timerTick`.
+        private var timerWakeUp: (tick: NIODeadline, task: Scheduled<Void>)?
+        /// While due members fire: their new ticks are gathered, and the timer set once after.
+        private var firingTimers = false
+        private var eventLoop: (any EventLoop)?
+        /// Until the socket closes: what the fired members sent goes out with one flush.
+        private var channel: (any Channel)?
 
         init(localAddress: TransportAddress, logger: Logger) {
             self.localAddress = localAddress
@@ -168,7 +181,38 @@ final class SharedDatagramSocket: Sendable {
             guard router.add(id, localUfrag: member.connection.localICEUfrag) else { return false }
             members[id] = member
             joinWindowEnd = max(joinWindowEnd, member.joinWindowEnd)
+            if let tick = member.timerTick { wake(at: tick) }
             return true
+        }
+
+        /// Sets the members' timer for `tick` unless it fires sooner.
+        func wake(at tick: NIODeadline) {
+            guard !firingTimers, isOpen, let eventLoop else { return }
+            if let timerWakeUp, timerWakeUp.tick <= tick { return }
+            timerWakeUp?.task.cancel()
+            let task = eventLoop.assumeIsolated().scheduleTask(deadline: tick) { [self] in
+                timerWakeUp = nil
+                fireDueTimers()
+            }
+            timerWakeUp = (tick, task)
+        }
+
+        /// Fires every member whose tick has come, flushes what they sent in one go, and sets the timer for
+        /// the earliest tick left.
+        private func fireDueTimers() {
+            guard isOpen else { return }
+            let now = NIODeadline.now()
+            firingTimers = true
+            for member in members.values {
+                if let tick = member.timerTick, tick <= now { member.fireTimer() }
+            }
+            firingTimers = false
+            channel?.flush()
+            var earliest: NIODeadline?
+            for member in members.values {
+                if let tick = member.timerTick, earliest.map({ tick < $0 }) ?? true { earliest = tick }
+            }
+            if let earliest { wake(at: earliest) }
         }
 
         func remove(_ member: PeerConnectionChannel.Handler) {
@@ -178,6 +222,8 @@ final class SharedDatagramSocket: Sendable {
         }
 
         func handlerAdded(context: ChannelHandlerContext) {
+            eventLoop = context.eventLoop
+            channel = context.channel
             let clock = DatagramArrivalClock(context: context)
             arrivalClock = clock
             if let descriptor = clock.descriptor, let receiver = DatagramBatchReceiver(descriptor: descriptor),
@@ -200,6 +246,9 @@ final class SharedDatagramSocket: Sendable {
             isOpen = false
             nextRead?.cancel()
             nextRead = nil
+            timerWakeUp?.task.cancel()
+            timerWakeUp = nil
+            channel = nil
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
