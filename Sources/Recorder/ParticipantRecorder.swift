@@ -125,6 +125,12 @@ public struct ParticipantRecorder: Sendable {
         return body(&tracks.values[index])
     }
 
+    /// Reads a part of `state` through an inout access: `tracks.values[index].track` would copy the whole state first.
+    @inline(__always)
+    private static func inPlace<Result>(_ state: inout TrackState, _ read: (inout TrackState) -> Result) -> Result {
+        read(&state)
+    }
+
     private struct UnplacedFrame: Sendable {
         var frame: MediaFrame
         var ssrc: UInt32
@@ -217,8 +223,14 @@ public struct ParticipantRecorder: Sendable {
     }
 
     /// How long frames are held for interleaving: the fixed minimum, or the longest jitter wait and a margin.
-    var holdbackMilliseconds: Int64 {
-        let longestWait = tracks.values.map { $0.jitter.gapWait.nanoseconds / 1_000_000 }.max() ?? 0
+    /// Mutating only to read each track's state in place (see `withTrack`).
+    mutating func holdbackMilliseconds() -> Int64 {
+        var longestWait: Int64 = 0
+        var index = tracks.values.startIndex
+        while index != tracks.values.endIndex {
+            longestWait = max(longestWait, Self.inPlace(&tracks.values[index]) { $0.jitter.gapWait.nanoseconds / 1_000_000 })
+            index = tracks.values.index(after: index)
+        }
         return max(ParticipantRecorder.interleaveHoldbackMilliseconds,
                    longestWait + ParticipantRecorder.holdbackBeyondJitterWaitMilliseconds)
     }
@@ -269,7 +281,7 @@ public struct ParticipantRecorder: Sendable {
         }
         startPlacingIfReady(at: now)
         startFileIfReady(at: now, into: &outputs)
-        let (holdbackLimit, overflow) = newestMilliseconds.subtractingReportingOverflow(holdbackMilliseconds)
+        let (holdbackLimit, overflow) = newestMilliseconds.subtractingReportingOverflow(holdbackMilliseconds())
         flush(upTo: overflow ? .min : holdbackLimit, into: &outputs)
         return outputs
     }
@@ -362,7 +374,7 @@ public struct ParticipantRecorder: Sendable {
 
     private mutating func hold(_ frame: MediaFrame, ssrc: UInt32, milliseconds placed: Int64) {
         guard let trackIndex = tracks.index(forKey: ssrc) else { return }
-        let track = tracks.values[trackIndex].track
+        let track = Self.inPlace(&tracks.values[trackIndex]) { $0.track }
         var milliseconds = placed
         if track.codec == .opus, let microseconds = OpusPacketStructure.durationMicroseconds(frame.data) {
             // A step back in a sender's clock (hostile, or a broken encoder) would lay audio over audio:
@@ -386,7 +398,7 @@ public struct ParticipantRecorder: Sendable {
             audioEndMilliseconds = max(audioEndMilliseconds ?? .min, milliseconds &+ duration)
         }
         // Two blocks of one track never share a timestamp: demuxers would see equal DTS.
-        if let last = tracks.values[trackIndex].lastMilliseconds, milliseconds <= last { milliseconds = last &+ 1 }
+        if let last = Self.inPlace(&tracks.values[trackIndex], { $0.lastMilliseconds }), milliseconds <= last { milliseconds = last &+ 1 }
         tracks.values[trackIndex].lastMilliseconds = milliseconds
         let isVideo = track.kind == .video
         if isVideo, frame.isKeyframe, videoSize == nil, let width = frame.width, let height = frame.height {
