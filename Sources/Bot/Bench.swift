@@ -217,6 +217,9 @@ struct BenchRun {
         var microsecondsPerPacket: Double
         var peakRSSMiB: Double
         var rssPerParticipantMiB: Double
+        /// The process's own memory at the end of the run (`RssAnon`: heap, stacks), without the pages of its
+        /// executable and libraries that RSS also counts (shared with any process mapping the same files).
+        var anonymousMiB: Double
         var firstMediaMilliseconds: [Int]
         /// From SIGINT to the recorder's exit: every goodbye sent, every file finalized.
         var leaveMilliseconds: Int
@@ -234,7 +237,7 @@ struct BenchRun {
         var summaryLine: String {
             "\(connected)/\(participants) connected, recorder \(String(format: "%.1f", cpuPercentOfOneCore)) % of a core, "
                 + "\(String(format: "%.1f", microsecondsPerPacket)) µs/packet, \(packetsLost) lost, \(kernelDrops) kernel drops, "
-                + "peak RSS \(String(format: "%.0f", peakRSSMiB)) MiB"
+                + "peak RSS \(String(format: "%.0f", peakRSSMiB)) MiB (own \(String(format: "%.0f", anonymousMiB)))"
         }
 
         /// Per pair of runs (one count measured both ways, one after the other): the recorder's CPU per
@@ -257,7 +260,7 @@ struct BenchRun {
         /// Per count, the bot beside the other recorder measured next to it: each figure for both, and bot / other.
         static func recorderRatios(_ results: [Result], other: String) -> String {
             let header = ["N", "first", "CPU s/part-min bot", other, "ratio", "µs/pkt bot", other, "ratio", "peak RSS MiB bot", other,
-                          "ratio", "lost bot", other, "kdrops bot", other, "1st media med bot", other, "ratio", "1st media max bot",
+                          "ratio", "own MiB bot", other, "ratio", "lost bot", other, "kdrops bot", other, "1st media med bot", other, "ratio", "1st media max bot",
                           other, "ratio", "leave ms bot", other, "ratio"]
             func ratio(_ bot: Double, _ other: Double) -> String { other > 0 && bot >= 0 ? String(format: "%.2f", bot / other) : "-" }
             var rows: [[String]] = []
@@ -273,6 +276,7 @@ struct BenchRun {
                     String(format: "%.1f", bot.microsecondsPerPacket), String(format: "%.1f", them.microsecondsPerPacket),
                     ratio(bot.microsecondsPerPacket, them.microsecondsPerPacket),
                     String(format: "%.1f", bot.peakRSSMiB), String(format: "%.1f", them.peakRSSMiB), ratio(bot.peakRSSMiB, them.peakRSSMiB),
+                    String(format: "%.1f", bot.anonymousMiB), String(format: "%.1f", them.anonymousMiB), ratio(bot.anonymousMiB, them.anonymousMiB),
                     "\(bot.packetsLost)", "\(them.packetsLost)", "\(bot.kernelDrops)", "\(them.kernelDrops)",
                     "\(bot.medianFirstMedia)", "\(them.medianFirstMedia)", ratio(Double(bot.medianFirstMedia), Double(them.medianFirstMedia)),
                     "\(botMax)", "\(themMax)", ratio(Double(botMax), Double(themMax)),
@@ -286,7 +290,7 @@ struct BenchRun {
         static func table(_ results: [Result]) -> String {
             let header = ["N", "recorder", "repair", "conn", "rec CPU s", "% core", "% core/part", "CPU s/part-min", "Δ% core/part", "µs/pkt",
                           "packets", "lost",
-                          "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "1st media ms med/max", "leave ms",
+                          "kdrops", "peak RSS MiB", "RSS/part MiB", "ΔRSS/part MiB", "own MiB", "1st media ms med/max", "leave ms",
                           "crowd % core"]
             // Marginal costs against the smallest N take out what the recorder spends with nobody there
             // (its own tile, timers, the runtime's footprint).
@@ -304,7 +308,7 @@ struct BenchRun {
                     marginalCPU.map { String(format: "%.2f", $0) } ?? "-",
                     String(format: "%.1f", r.microsecondsPerPacket), "\(r.packetsReceived)", "\(r.packetsLost)",
                     "\(r.kernelDrops)", String(format: "%.1f", r.peakRSSMiB), String(format: "%.2f", r.rssPerParticipantMiB),
-                    marginalRSS.map { String(format: "%.2f", $0) } ?? "-",
+                    marginalRSS.map { String(format: "%.2f", $0) } ?? "-", String(format: "%.1f", r.anonymousMiB),
                     "\(r.medianFirstMedia)/\(r.firstMediaMilliseconds.max() ?? -1)", "\(r.leaveMilliseconds)",
                     String(format: "%.1f", r.crowdCPUPercentOfOneCore),
                 ]
@@ -402,6 +406,7 @@ struct BenchRun {
             microsecondsPerPacket: (counts?.received ?? 0) > 0 ? 1e6 * (total.user + total.system) / Double(counts?.received ?? 1) : 0,
             peakRSSMiB: Double(memory.peakKilobytes) / 1024,
             rssPerParticipantMiB: Double(memory.peakKilobytes) / 1024 / Double(participants),
+            anonymousMiB: Double(memory.anonymousKilobytes) / 1024,
             firstMediaMilliseconds: media, leaveMilliseconds: leaveMilliseconds,
             crowdCPUPercentOfOneCore: 100 * ((crowd1.user + crowd1.system) - (crowd0.user + crowd0.system)) / window,
             stages: stages, profileMethod: method)
@@ -495,13 +500,13 @@ enum ProcFS {
         return (user / ticks, system / ticks)
     }
 
-    static func memory(_ pid: Int32) -> (peakKilobytes: Int, currentKilobytes: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
+    static func memory(_ pid: Int32) -> (peakKilobytes: Int, currentKilobytes: Int, anonymousKilobytes: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0, 0) }
         func value(_ key: String) -> Int {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
         }
-        return (value("VmHWM:"), value("VmRSS:"))
+        return (value("VmHWM:"), value("VmRSS:"), value("RssAnon:"))
     }
 
     /// The drops column of /proc/net/udp{,6} summed over the sockets this process holds.
