@@ -18,7 +18,9 @@ extension ICEAgent {
 
     /// Whether the pacing timer has anything to send: triggered checks, or ordinary checks while nothing is selected.
     var hasPacedWork: Bool {
-        guard remoteCredentials != nil, !consentLost else { return false }
+        // Once a pair is selected and nothing is triggered (a connection's steady state) there is nothing to pace,
+        // known before the credentials are read (a copy of their strings) or any list is walked.
+        guard !consentLost, selectedIndex == nil || !triggered.isEmpty, remoteCredentials != nil else { return false }
         // Loops rather than `contains(where: isSendableTriggered)`: that method reference captured a copy of the
         // whole agent, and this runs for every deadline asked of the connection.
         for index in triggered where isSendableTriggered(index) { return true }
@@ -119,7 +121,8 @@ extension ICEAgent {
 
     /// Controlling side with a valid pair but no nomination yet.
     var awaitingNomination: Bool {
-        role == .controlling && remoteCredentials != nil && selectedIndex == nil
+        // Cheapest first: the selected pair ends it before the credentials are read or the pairs walked.
+        role == .controlling && selectedIndex == nil && remoteCredentials != nil
             && !pairs.contains { $0.nominated || $0.nominating }
             && pairs.contains { $0.state == .succeeded }
     }

@@ -191,7 +191,9 @@ public struct ICEAgent: Sendable {
         guard state != .closed else { return nil }
         // Asked after every datagram a connection handles: no arrays, no copies.
         var retransmitAt: Timestamp?
-        for request in requests where retransmitAt.map({ request.nextAt < $0 }) ?? true { retransmitAt = request.nextAt }
+        if !requests.isEmpty {
+            for request in requests where retransmitAt.map({ request.nextAt < $0 }) ?? true { retransmitAt = request.nextAt }
+        }
         var earliest = retransmitAt.map { Deadline(at: $0, reason: "ICE retransmit") }
         earliest = Deadline.earlier(earliest, nextConsentAt.map { Deadline(at: $0, reason: "ICE consent check") })
         if hasPacedWork {
