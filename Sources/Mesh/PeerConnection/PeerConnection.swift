@@ -608,7 +608,8 @@ public final class PeerConnection {
             }
             statistics.repair = lossRepair.statistics
         }
-        outputs.append(.event(.rtp(packet, track, now)))
+        // Moved, not copied: a copy retains the payload's buffer, the extension list and the CSRCs, per packet.
+        outputs.append(.event(.rtp(consume packet, track, now)))
         return true
     }
 
