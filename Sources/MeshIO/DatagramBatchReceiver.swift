@@ -22,6 +22,7 @@ final class DatagramBatchReceiver {
     /// bounded: when full it starts over.
     private var knownSources: [SourceKey: TransportAddress] = [:]
     static let maximumKnownSources = 1024
+    var knownSourceCount: Int { knownSources.count }
 
     /// A source as the kernel gave it, hashable without allocating.
     private struct SourceKey: Hashable {

@@ -114,4 +114,38 @@ import Glibc
         }
         #expect(sources == Dictionary(uniqueKeysWithValues: senders.enumerated().map { (UInt8($0.offset), $0.element.port) }))
     }
+
+    /// Anyone can send to the socket: more sources than the receiver remembers still each come with their own
+    /// address, and what it remembers stays bounded.
+    @Test func moreSourcesThanItRemembersStayCorrectAndBounded() throws {
+        let receiving = try boundSocket()
+        defer { close(receiving.descriptor) }
+        let receiver = try #require(DatagramBatchReceiver(descriptor: receiving.descriptor))
+        var distinctPorts: Set<UInt16> = []
+        var wrongSources = 0
+        for round in 0..<40 {
+            var ports: [UInt16] = []
+            for index in 0..<32 {
+                let sender = try boundSocket()
+                ports.append(sender.port)
+                send([UInt8(index), UInt8(round)], from: sender.descriptor, to: receiving.port)
+                close(sender.descriptor)
+            }
+            distinctPorts.formUnion(ports)
+            Thread.sleep(forTimeInterval: 0.01)
+            var received = 0
+            while received < ports.count {
+                let count = receiver.receive { bytes, source, _, _ in
+                    guard bytes.count == 2, bytes[1] == UInt8(round), Int(bytes[0]) < ports.count else { return }
+                    if source.port != ports[Int(bytes[0])] || source.host != "127.0.0.1" { wrongSources += 1 }
+                }
+                if count == 0 { break }
+                received += count
+            }
+            #expect(received == ports.count, "round \(round)")
+            #expect(receiver.knownSourceCount <= DatagramBatchReceiver.maximumKnownSources)
+        }
+        try #require(distinctPorts.count > DatagramBatchReceiver.maximumKnownSources, "the test needs more sources than the cache holds")
+        #expect(wrongSources == 0)
+    }
 }
