@@ -201,7 +201,7 @@ public final class PeerConnectionChannel: Sendable {
                 let tick = MonotonicClock.tick(atOrAfter: deadline.at)
                 guard timerTick != tick else { return }
                 timerTick = tick
-                socket.wake(self, at: tick)
+                socket.wake(at: tick)
                 return
             }
             // A join's timers (ICE checks, retransmitted flights) fire when due: the participant waits for each.

@@ -134,8 +134,8 @@ final class SharedDatagramSocket: Sendable {
         demultiplexer.value.router.sent(bytes, to: destination, by: ObjectIdentifier(member), at: now)
     }
 
-    /// On the loop: `member`'s timer is due at `tick`; the socket's one timer fires it then.
-    func wake(_ member: PeerConnectionChannel.Handler, at tick: NIODeadline) {
+    /// On the loop: a member's timer is due at `tick` (its `timerTick`); the socket's one timer fires it then.
+    func wake(at tick: NIODeadline) {
         demultiplexer.value.wake(at: tick)
     }
 
