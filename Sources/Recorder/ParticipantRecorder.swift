@@ -122,13 +122,13 @@ public struct ParticipantRecorder: Sendable {
     /// round trips per packet. Nil when the SSRC has no state.
     private mutating func withTrack<Result>(_ ssrc: UInt32, _ body: (inout TrackState) -> Result) -> Result? {
         guard let index = tracks.index(forKey: ssrc) else { return nil }
-        return body(&tracks.values[index])
+        return withTrack(at: index, body)
     }
 
-    /// Reads a part of `state` through an inout access: `tracks.values[index].track` would copy the whole state first.
-    @inline(__always)
-    private static func inPlace<Result>(_ state: inout TrackState, _ read: (inout TrackState) -> Result) -> Result {
-        read(&state)
+    /// `withTrack` for a state already found: even reading a part of it (`tracks.values[index].track`) would
+    /// copy the whole state first.
+    private mutating func withTrack<Result>(at index: [UInt32: TrackState].Index, _ body: (inout TrackState) -> Result) -> Result {
+        body(&tracks.values[index])
     }
 
     private struct UnplacedFrame: Sendable {
@@ -228,7 +228,7 @@ public struct ParticipantRecorder: Sendable {
         var longestWait: Int64 = 0
         var index = tracks.values.startIndex
         while index != tracks.values.endIndex {
-            longestWait = max(longestWait, Self.inPlace(&tracks.values[index]) { $0.jitter.gapWait.nanoseconds / 1_000_000 })
+            longestWait = max(longestWait, withTrack(at: index) { $0.jitter.gapWait.nanoseconds / 1_000_000 })
             index = tracks.values.index(after: index)
         }
         return max(ParticipantRecorder.interleaveHoldbackMilliseconds,
@@ -374,7 +374,7 @@ public struct ParticipantRecorder: Sendable {
 
     private mutating func hold(_ frame: MediaFrame, ssrc: UInt32, milliseconds placed: Int64) {
         guard let trackIndex = tracks.index(forKey: ssrc) else { return }
-        let track = Self.inPlace(&tracks.values[trackIndex]) { $0.track }
+        let track = withTrack(at: trackIndex) { $0.track }
         var milliseconds = placed
         if track.codec == .opus, let microseconds = OpusPacketStructure.durationMicroseconds(frame.data) {
             // A step back in a sender's clock (hostile, or a broken encoder) would lay audio over audio:
@@ -398,7 +398,7 @@ public struct ParticipantRecorder: Sendable {
             audioEndMilliseconds = max(audioEndMilliseconds ?? .min, milliseconds &+ duration)
         }
         // Two blocks of one track never share a timestamp: demuxers would see equal DTS.
-        if let last = Self.inPlace(&tracks.values[trackIndex], { $0.lastMilliseconds }), milliseconds <= last { milliseconds = last &+ 1 }
+        if let last = withTrack(at: trackIndex, { $0.lastMilliseconds }), milliseconds <= last { milliseconds = last &+ 1 }
         tracks.values[trackIndex].lastMilliseconds = milliseconds
         let isVideo = track.kind == .video
         if isVideo, frame.isKeyframe, videoSize == nil, let width = frame.width, let height = frame.height {
