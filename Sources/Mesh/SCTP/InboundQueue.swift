@@ -29,10 +29,10 @@ struct InboundQueue {
         var ready: [UInt16: Message?] = [:]
     }
 
+    /// The cumulative TSN and the runs held above it, for SACKs.
+    private var received: ReceivedTSNs
     /// The highest TSN up to which everything has arrived.
-    private(set) var cumulativeTSN: UInt32
-    /// TSNs above `cumulativeTSN` that arrived, kept for gap ack blocks.
-    private var aboveCumulative: Set<UInt32> = []
+    var cumulativeTSN: UInt32 { received.cumulative }
     private var duplicates: [UInt32] = []
     /// Fragments of messages not yet complete, by TSN.
     private var fragments: [UInt32: ChunkPayloadData] = [:]
@@ -53,13 +53,18 @@ struct InboundQueue {
     private(set) var refusals: [String] = []
 
     init(peerInitialTSN: UInt32, capacity: Int, maxMessageSize: Int) {
-        cumulativeTSN = peerInitialTSN &- 1
+        // The window in TSNs: as many fragments as the buffer holds at the minimum charge, above the
+        // one missing TSN that holds everything back; the buffer stays the tighter limit.
+        received = ReceivedTSNs(
+            cumulative: peerInitialTSN &- 1, window: UInt32(clamping: max(0, capacity / Self.minimumCharge) + 1))
         self.capacity = capacity
         self.maxMessageSize = maxMessageSize
     }
 
     var advertisedWindow: UInt32 { UInt32(clamping: max(0, capacity - bufferedBytes)) }
-    var hasGaps: Bool { !aboveCumulative.isEmpty }
+    var hasGaps: Bool { !received.isEmpty }
+    /// Runs of TSNs held above the cumulative one: the gap ack blocks a full SACK would report.
+    var heldRuns: Int { received.runs.count }
     var streamsWithState: Int { streams.count }
 
     private static func charge(_ byteCount: Int) -> Int { max(byteCount, minimumCharge) }
@@ -69,17 +74,24 @@ struct InboundQueue {
         case duplicate
         /// The receive buffer is full; the chunk is dropped unacknowledged, so the sender retries.
         case noRoom
+        /// The TSN is further above the cumulative one than the buffer could ever hold; dropped
+        /// unacknowledged like `noRoom`.
+        case beyondWindow
     }
 
     mutating func receive(_ chunk: ChunkPayloadData) -> Outcome {
         let tsn = chunk.tsn
-        if Serial.lessOrEqual(tsn, cumulativeTSN) || aboveCumulative.contains(tsn) {
+        switch received.classify(tsn) {
+        case .duplicate:
             if duplicates.count < Self.maximumDuplicates { duplicates.append(tsn) }
             return .duplicate
+        case .beyondWindow:
+            return .beyondWindow
+        case .new:
+            break
         }
         guard bufferedBytes + Self.charge(chunk.userData.count) <= capacity else { return .noRoom }
-        aboveCumulative.insert(tsn)
-        while aboveCumulative.remove(cumulativeTSN &+ 1) != nil { cumulativeTSN &+= 1 }
+        received.insert(tsn)
         fragments[tsn] = chunk
         bufferedBytes += Self.charge(chunk.userData.count)
         join(tsn, chunk)
@@ -88,10 +100,7 @@ struct InboundQueue {
 
     /// RFC 3758 3.6: the sender abandoned everything up to `newCumulativeTSN`.
     mutating func forward(_ chunk: ChunkForwardTSN) {
-        guard Serial.less(cumulativeTSN, chunk.newCumulativeTSN) else { return }
-        cumulativeTSN = chunk.newCumulativeTSN
-        aboveCumulative = aboveCumulative.filter { Serial.less(cumulativeTSN, $0) }
-        while aboveCumulative.remove(cumulativeTSN &+ 1) != nil { cumulativeTSN &+= 1 }
+        guard received.forward(to: chunk.newCumulativeTSN) else { return }
         for (tsn, fragment) in fragments where Serial.lessOrEqual(tsn, chunk.newCumulativeTSN) {
             fragments[tsn] = nil
             bufferedBytes -= Self.charge(fragment.userData.count)
@@ -146,21 +155,9 @@ struct InboundQueue {
     /// A SACK for what is held now; consumes the duplicate list. Gap blocks are offsets of at
     /// most 16 bits from the cumulative TSN and are capped so the SACK fits a packet.
     mutating func makeSelectiveAck(maxGapBlocks: Int = 64, maxDuplicates: Int = 32) -> ChunkSelectiveAck {
-        var blocks: [ChunkSelectiveAck.GapAckBlock] = []
-        let offsets = aboveCumulative.map { $0 &- cumulativeTSN }.filter { $0 <= UInt32(UInt16.max) }.sorted()
-        var index = 0
-        while index < offsets.count, blocks.count < maxGapBlocks {
-            let start = offsets[index]
-            var end = start
-            while index + 1 < offsets.count, offsets[index + 1] == end + 1 {
-                index += 1
-                end += 1
-            }
-            blocks.append(.init(start: UInt16(start), end: UInt16(end)))
-            index += 1
-        }
         let sack = ChunkSelectiveAck(
-            cumulativeTSNAck: cumulativeTSN, advertisedReceiverWindowCredit: advertisedWindow, gapAckBlocks: blocks,
+            cumulativeTSNAck: cumulativeTSN, advertisedReceiverWindowCredit: advertisedWindow,
+            gapAckBlocks: received.gapBlocks(limit: maxGapBlocks),
             duplicateTSNs: Array(duplicates.prefix(maxDuplicates)))
         duplicates.removeAll()
         return sack

@@ -182,10 +182,8 @@ public struct SCTPAssociation {
         var room = configuration.maxPacketSize - SCTPPacket.commonHeaderSize
         let canSendData = [.established, .shutdownPending, .shutdownReceived].contains(state)
         let hasData = canSendData && !outbound.isEmpty
-        if let inbound, sackNow || (sackDue != nil && hasData) {
-            var mutableInbound = inbound
-            let sack = SCTPChunk.selectiveAck(mutableInbound.makeSelectiveAck())
-            self.inbound = mutableInbound
+        if sackNow || (sackDue != nil && hasData), let selectiveAck = inbound?.makeSelectiveAck() {
+            let sack = SCTPChunk.selectiveAck(selectiveAck)
             chunks.append(sack)
             room -= sack.wireSize
             sackNow = false
@@ -376,19 +374,26 @@ public struct SCTPAssociation {
     }
 
     private mutating func handleData(_ data: ChunkPayloadData) {
-        guard [.established, .shutdownPending, .shutdownSent].contains(state), var queue = inbound else {
+        // The queue is taken out while it changes: a copy left behind would make every change copy its storage.
+        guard [.established, .shutdownPending, .shutdownSent].contains(state), var queue = inbound.take() else {
             lastDropReason = "DATA in state \(state) ignored"
             return
         }
         let outcome = queue.receive(data)
         let progressStalled = outcome == .noRoom && data.tsn == queue.cumulativeTSN &+ 1
-        inbound = queue
+        let hasGaps = queue.hasGaps
+        inbound = consume queue
         if progressStalled {
             return close(abortingWith: "receive buffer of \(configuration.receiveWindow) bytes exhausted")
         }
+        switch outcome {
+        case .noRoom: lastDropReason = "DATA TSN \(data.tsn) dropped: receive buffer full"
+        case .beyondWindow: lastDropReason = "DATA TSN \(data.tsn) dropped: too far above the cumulative TSN"
+        case .accepted, .duplicate: break
+        }
         dataPacketsSinceSack += 1
         // RFC 4960 6.2: acknowledge at once on duplicates and holes, otherwise every second packet.
-        if outcome != .accepted || queue.hasGaps || data.immediateAck || dataPacketsSinceSack >= 2 {
+        if outcome != .accepted || hasGaps || data.immediateAck || dataPacketsSinceSack >= 2 {
             sackNow = true
         } else if sackDue == nil {
             sackDue = now + configuration.delayedAckTimeout
@@ -553,12 +558,12 @@ public struct SCTPAssociation {
     }
 
     private mutating func deliverInbound() {
-        guard var queue = inbound else { return }
+        guard var queue = inbound.take() else { return }
         for message in queue.takeDelivered() {
             events.append(.message(streamID: message.streamID, ppid: message.ppid, bytes: message.bytes))
         }
         for refusal in queue.takeRefusals() { lastDropReason = refusal }
-        inbound = queue
+        inbound = consume queue
         if state == .shutdownReceived || state == .shutdownPending { progressShutdown() }
     }
 
