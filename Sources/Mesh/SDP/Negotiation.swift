@@ -238,8 +238,10 @@ enum MediaReading {
             rtxFor[group.ssrcs[0]] = group.ssrcs[1]
         }
         let rtxSSRCs = Set(rtxFor.values)
+        // Read once: finding the media-level msid scans every attribute, and an offer may describe thousands of SSRCs.
+        let mediaMSID = media.msid
         return described.filter { !rtxSSRCs.contains($0.ssrc) }.map { entry in
-            RemoteStream(ssrc: entry.ssrc, rtxSSRC: rtxFor[entry.ssrc], cname: entry.cname, msid: entry.msid ?? media.msid)
+            RemoteStream(ssrc: entry.ssrc, rtxSSRC: rtxFor[entry.ssrc], cname: entry.cname, msid: entry.msid ?? mediaMSID)
         }
     }
 
