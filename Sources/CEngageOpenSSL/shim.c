@@ -1,6 +1,7 @@
 #include "CEngageOpenSSL.h"
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 
 int CEngageOpenSSL_random_bytes(uint8_t *buffer, size_t count) {
     return RAND_bytes(buffer, (int)count);
@@ -268,4 +269,63 @@ void CEngageOpenSSL_drain_errors(char *buffer, size_t capacity) {
         used += strlen(line);
         buffer[used] = '\0';
     }
+}
+
+// MARK: - SRTP with AES-GCM
+
+EVP_CIPHER_CTX *CEngageOpenSSL_gcm_new(const uint8_t *key, size_t key_length, int encrypt) {
+    const EVP_CIPHER *cipher = key_length == 16 ? EVP_aes_128_gcm() : key_length == 32 ? EVP_aes_256_gcm() : NULL;
+    if (cipher == NULL) return NULL;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) return NULL;
+    if (EVP_CipherInit_ex(ctx, cipher, NULL, NULL, NULL, encrypt ? 1 : 0) != 1
+        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1
+        || EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, -1) != 1) {
+        EVP_CIPHER_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static int gcm_update(EVP_CIPHER_CTX *ctx, const uint8_t *aad, size_t aad_length, uint8_t *data, size_t length) {
+    int written = 0;
+    if (aad_length > INT_MAX || length > INT_MAX) return 0;
+    if (aad_length > 0 && EVP_CipherUpdate(ctx, NULL, &written, aad, (int)aad_length) != 1) return 0;
+    if (length > 0 && EVP_CipherUpdate(ctx, data, &written, data, (int)length) != 1) return 0;
+    return 1;
+}
+
+int CEngageOpenSSL_gcm_seal(EVP_CIPHER_CTX *ctx, const uint8_t *iv, const uint8_t *aad, size_t aad_length,
+                            uint8_t *data, size_t length, uint8_t *tag) {
+    int written = 0;
+    uint8_t none[16];
+    if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, 1) != 1) return 0;
+    if (!gcm_update(ctx, aad, aad_length, data, length)) return 0;
+    if (EVP_CipherFinal_ex(ctx, none, &written) != 1) return 0;
+    return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+}
+
+int CEngageOpenSSL_gcm_open(EVP_CIPHER_CTX *ctx, const uint8_t *iv, const uint8_t *aad, size_t aad_length,
+                            uint8_t *data, size_t length, const uint8_t *tag) {
+    int written = 0;
+    uint8_t none[16];
+    if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, 0) != 1) return -1;
+    if (!gcm_update(ctx, aad, aad_length, data, length)) return -1;
+    // The tag is only read; OpenSSL's interface takes it as void *.
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) != 1) return -1;
+    return EVP_CipherFinal_ex(ctx, none, &written) == 1 ? 1 : 0;
+}
+
+int CEngageOpenSSL_aes_ctr_keystream(const uint8_t *key, size_t key_length, const uint8_t *iv,
+                                     uint8_t *output, size_t length) {
+    const EVP_CIPHER *cipher = key_length == 16 ? EVP_aes_128_ctr() : key_length == 32 ? EVP_aes_256_ctr() : NULL;
+    if (cipher == NULL || length > INT_MAX) return 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) return 0;
+    memset(output, 0, length);
+    int written = 0;
+    int ok = EVP_EncryptInit_ex(ctx, cipher, NULL, key, iv) == 1
+        && EVP_EncryptUpdate(ctx, output, &written, output, (int)length) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok;
 }

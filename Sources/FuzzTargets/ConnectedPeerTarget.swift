@@ -7,10 +7,9 @@ import Recorder
 /// announced streams and on others, RTCP and SCTP of any shape, unprotected datagrams, real frames, chat,
 /// and time passing. Whatever the peer does, neither side and the recorder may trap.
 ///
-/// A fresh call per input keeps every finding reproducible from its input alone, at a price: with the
-/// NSS load taken out (below), an input's time goes about 37 % to making the two connections (SDP offer and
-/// answer, an SSL_CTX per DTLS endpoint) and 21 % to the DTLS handshake (perf, release + ASan), ~35 inputs/s
-/// on a busy 2-core machine. A persistent connected pair would run many times faster but would make a
+/// A fresh call per input keeps every finding reproducible from its input alone, at a price: most of an
+/// input's time goes to making the two connections (SDP offer and answer) and the DTLS handshake, and
+/// under ASan it runs 100-200 inputs/s on this 2-core machine (docs/input-safety.md). A persistent connected pair would run many times faster but would make a
 /// finding depend on every input before it; a connection built in the connected state without a handshake
 /// would need a way into `PeerConnection` that production code does not have.
 enum ConnectedPeerTarget {
@@ -18,14 +17,6 @@ enum ConnectedPeerTarget {
     static let maximumSteps = 120
     static let peerAddress = TransportAddress(host: "127.0.0.1", port: 42_000)!
     static let botAddress = TransportAddress(host: "127.0.0.1", port: 42_001)!
-    /// libsrtp's NSS backend opens an NSS context for each cipher of each session and closes it with the
-    /// session; NSS loads its software token (a dlopen) when the first context opens and unloads it when the
-    /// last one closes. In a process whose calls come and go one at a time, that was a dlopen and a dlclose
-    /// per input, 15 % of the time (perf). One session held for the process keeps NSS loaded; it is never
-    /// used, and every input still makes and tears down its own sessions.
-    nonisolated(unsafe) static let keepsNSSLoaded = try? SRTPSession(
-        profile: .aeadAes128Gcm, masterKey: Array(repeating: 0, count: 16), masterSalt: Array(repeating: 0, count: 12),
-        direction: .inbound)
     /// Made once: generating a key pair costs more than a whole input.
     static let certificates: (peer: DTLSCertificate, bot: DTLSCertificate)? = {
         guard let peer = try? DTLSCertificate(), let bot = try? DTLSCertificate() else { return nil }
@@ -140,7 +131,6 @@ enum ConnectedPeerTarget {
 
     static func run(_ bytes: [UInt8]) {
         guard let certificates else { fatalError("connected-peer: no DTLS certificates could be made") }
-        guard keepsNSSLoaded != nil else { fatalError("connected-peer: no SRTP session could be made") }
         guard let call = Call(certificates: certificates) else {
             fatalError("connected-peer: our own offer and answer did not fit together")
         }

@@ -67,4 +67,22 @@ size_t CEngageOpenSSL_datagram_bio_pop_outbound(BIO *bio, uint8_t *buffer, size_
 /// Drains OpenSSL's thread-local error queue into `buffer` as "reason; reason".
 void CEngageOpenSSL_drain_errors(char *buffer, size_t capacity);
 
+// MARK: - SRTP with AES-GCM (RFC 7714)
+
+/// An AES-GCM context with its key set, for `gcm_seal`/`gcm_open` with a fresh IV per packet.
+/// `key_length` 16 or 32; NULL on failure. Free with EVP_CIPHER_CTX_free.
+EVP_CIPHER_CTX *CEngageOpenSSL_gcm_new(const uint8_t *key, size_t key_length, int encrypt);
+/// Encrypts `length` bytes at `data` in place under the 12-byte `iv`, authenticating `aad` too,
+/// and writes the 16-byte tag. Returns 1 on success.
+int CEngageOpenSSL_gcm_seal(EVP_CIPHER_CTX *ctx, const uint8_t *iv, const uint8_t *aad, size_t aad_length,
+                            uint8_t *data, size_t length, uint8_t *tag);
+/// Decrypts `length` bytes at `data` in place if the 16-byte `tag` verifies over them and `aad`.
+/// Returns 1 when it does, 0 when it does not (the bytes are then garbage), -1 on an OpenSSL failure.
+int CEngageOpenSSL_gcm_open(EVP_CIPHER_CTX *ctx, const uint8_t *iv, const uint8_t *aad, size_t aad_length,
+                            uint8_t *data, size_t length, const uint8_t *tag);
+/// AES in counter mode over zeros: `length` bytes of keystream from the 16-byte counter block `iv`
+/// (RFC 3711's key derivation). `key_length` 16 or 32. Returns 1 on success.
+int CEngageOpenSSL_aes_ctr_keystream(const uint8_t *key, size_t key_length, const uint8_t *iv,
+                                     uint8_t *output, size_t length);
+
 #endif

@@ -1,6 +1,6 @@
 import CEngageSRTP
 
-/// Why libsrtp2 refused a packet or a session.
+/// Why SRTP refused a packet or a session.
 public struct SRTPError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Reason: Equatable, Sendable {
         /// The tag did not verify: wrong key, or the packet was altered.
@@ -32,6 +32,19 @@ public struct SRTPError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A refusal by our own transform, with the status libsrtp2 gives the same refusal.
+    init(_ reason: Reason, operation: String) {
+        self.reason = reason
+        self.operation = operation
+        status = switch reason {
+        case .authenticationFailed: Int32(srtp_err_status_auth_fail.rawValue)
+        case .replayed: Int32(srtp_err_status_replay_fail.rawValue)
+        case .tooOld: Int32(srtp_err_status_replay_old.rawValue)
+        case .malformed: Int32(srtp_err_status_bad_param.rawValue)
+        case .other: Int32(srtp_err_status_fail.rawValue)
+        }
+    }
+
     init(malformed operation: String) {
         self.status = 0
         self.operation = operation
@@ -54,22 +67,54 @@ public struct SRTPError: Error, Equatable, Sendable, CustomStringConvertible {
 /// initialiser exactly once, thread-safely, on first use.
 private let srtpLibraryStatus: Int32 = Int32(srtp_init().rawValue)
 
-/// One direction of SRTP/SRTCP for every SSRC of a transport (libsrtp2 `srtp_t` with a
-/// wildcard SSRC policy).
+/// One direction of SRTP/SRTCP for every SSRC of a transport.
 ///
-/// Not `Sendable`: libsrtp2 mutates the session (rollover counters, replay windows) on every
-/// packet with no locking, so one owner (the connection's task) uses it.
+/// The AES-GCM profiles (RFC 7714), which browsers pick, run on our own `AEADSRTPTransform` over OpenSSL;
+/// AES-CM with HMAC-SHA1 runs on libsrtp2 (an `srtp_t` with a wildcard SSRC policy).
+///
+/// Not `Sendable`: both mutate their state (rollover counters, replay windows) on every packet with no
+/// locking, so one owner (the connection's task) uses it.
 public final class SRTPSession {
     public enum Direction: Sendable { case inbound, outbound }
 
+    /// Which implementation protects the packets; tests and the `srtp` fuzz target compare the two on the
+    /// GCM profiles.
+    package enum Implementation: Sendable {
+        case automatic
+        case libsrtp
+    }
+
+    private enum Backend {
+        case aead(AEADSRTPTransform)
+        case libsrtp(srtp_t)
+    }
+
     public let profile: SRTPProfile
     public let direction: Direction
-    private let session: srtp_t
+    private let backend: Backend
 
     /// Packets up to this far behind the newest are still accepted (reordering), once each.
-    public static let replayWindow = 1024
+    public static let replayWindow = SRTPReplayWindow.size
 
-    public init(profile: SRTPProfile, masterKey: [UInt8], masterSalt: [UInt8], direction: Direction) throws {
+    public convenience init(profile: SRTPProfile, masterKey: [UInt8], masterSalt: [UInt8], direction: Direction) throws {
+        try self.init(profile: profile, masterKey: masterKey, masterSalt: masterSalt, direction: direction,
+                      implementation: .automatic)
+    }
+
+    package init(profile: SRTPProfile, masterKey: [UInt8], masterSalt: [UInt8], direction: Direction,
+                 implementation: Implementation) throws {
+        if implementation == .automatic, profile == .aeadAes128Gcm || profile == .aeadAes256Gcm {
+            guard let transform = AEADSRTPTransform(
+                profile: profile, masterKey: masterKey, masterSalt: masterSalt, direction: direction)
+            else {
+                throw SRTPError(.malformed, operation:
+                    "create session (\(profile) needs a \(profile.masterKeyLength)-byte key and \(profile.masterSaltLength)-byte salt, got \(masterKey.count) and \(masterSalt.count))")
+            }
+            self.profile = profile
+            self.direction = direction
+            backend = .aead(transform)
+            return
+        }
         guard srtpLibraryStatus == Int32(srtp_err_status_ok.rawValue) else {
             throw SRTPError(status: srtp_err_status_t(UInt32(srtpLibraryStatus)), operation: "init")
         }
@@ -104,11 +149,11 @@ public final class SRTPSession {
         }
         self.profile = profile
         self.direction = direction
-        self.session = created
+        backend = .libsrtp(created)
     }
 
     deinit {
-        srtp_dealloc(session)
+        if case .libsrtp(let session) = backend { srtp_dealloc(session) }
     }
 
     /// The room `protectRTP` needs past a packet's end: a packet built with this much spare capacity is
@@ -118,6 +163,7 @@ public final class SRTPSession {
     /// Encrypts and authenticates an RTP packet in place; it grows by the tag.
     public func protectRTP(_ packet: inout [UInt8]) throws {
         guard packet.count >= 12 else { throw SRTPError(malformed: "protect RTP (\(packet.count) bytes)") }
+        if case .aead(let transform) = backend { return try transform.protectRTP(&packet) }
         try transform(&packet, reserve: Self.rtpTrailerReserve, operation: "protect RTP") { session, bytes, length in
             srtp_protect(session, bytes, length)
         }
@@ -126,6 +172,7 @@ public final class SRTPSession {
     /// Encrypts and authenticates an RTCP packet in place; it grows by the SRTCP index and tag.
     public func protectRTCP(_ packet: inout [UInt8]) throws {
         guard packet.count >= 8 else { throw SRTPError(malformed: "protect RTCP (\(packet.count) bytes)") }
+        if case .aead(let transform) = backend { return try transform.protectRTCP(&packet) }
         try transform(&packet, reserve: Int(CEngageSRTP_max_trailer_length) + 4, operation: "protect RTCP") { session, bytes, length in
             srtp_protect_rtcp(session, bytes, length)
         }
@@ -134,6 +181,7 @@ public final class SRTPSession {
     /// Verifies and decrypts an SRTP packet in place; it shrinks by the tag.
     public func unprotectRTP(_ packet: inout [UInt8]) throws {
         guard packet.count >= 12 else { throw SRTPError(malformed: "unprotect RTP (\(packet.count) bytes)") }
+        if case .aead(let transform) = backend { return try transform.unprotectRTP(&packet) }
         try transform(&packet, reserve: 0, operation: "unprotect RTP") { session, bytes, length in
             srtp_unprotect(session, bytes, length)
         }
@@ -142,31 +190,44 @@ public final class SRTPSession {
     /// Verifies and decrypts an SRTCP packet in place; it shrinks by the index and tag.
     public func unprotectRTCP(_ packet: inout [UInt8]) throws {
         guard packet.count >= 8 else { throw SRTPError(malformed: "unprotect RTCP (\(packet.count) bytes)") }
+        if case .aead(let transform) = backend { return try transform.unprotectRTCP(&packet) }
         try transform(&packet, reserve: 0, operation: "unprotect RTCP") { session, bytes, length in
             srtp_unprotect_rtcp(session, bytes, length)
         }
     }
 
-    /// Whether libsrtp holds a stream (replay window, rollover counter) for `ssrc`.
+    /// Whether the session holds state (replay window, rollover counter) for `ssrc`.
     public func holdsSource(_ ssrc: UInt32) -> Bool {
-        var rolloverCounter: UInt32 = 0
-        return srtp_get_stream_roc(session, ssrc, &rolloverCounter) == srtp_err_status_ok
+        switch backend {
+        case .aead(let transform):
+            return transform.holds(ssrc)
+        case .libsrtp(let session):
+            var rolloverCounter: UInt32 = 0
+            return srtp_get_stream_roc(session, ssrc, &rolloverCounter) == srtp_err_status_ok
+        }
     }
 
-    /// Frees libsrtp's stream for `ssrc`. Under the wildcard template libsrtp makes one for every SSRC whose
-    /// first packet authenticates and keeps it for the session's life; `InboundSRTPSources` decides which stay.
+    /// Frees the state for `ssrc`. Both implementations make it for every SSRC whose first packet
+    /// authenticates and keep it for the session's life; `InboundSRTPSources` decides which stay.
     /// A later packet of a forgotten source makes a fresh stream (a fresh replay window), so only sources
     /// whose packets were all refused are forgotten.
     public func forgetSource(_ ssrc: UInt32) {
-        // The one libsrtp call that takes the SSRC in network byte order.
-        _ = srtp_remove_stream(session, ssrc.bigEndian)
+        switch backend {
+        case .aead(let transform):
+            transform.forget(ssrc)
+        case .libsrtp(let session):
+            // The one libsrtp call that takes the SSRC in network byte order.
+            _ = srtp_remove_stream(session, ssrc.bigEndian)
+        }
     }
 
     private func transform(
         _ packet: inout [UInt8], reserve: Int, operation: String,
         _ body: (srtp_t, UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> srtp_err_status_t
     ) throws {
-        guard packet.count <= Int(Int32.max) - reserve else { throw SRTPError(malformed: operation) }
+        guard case .libsrtp(let session) = backend, packet.count <= Int(Int32.max) - reserve else {
+            throw SRTPError(malformed: operation)
+        }
         var length = Int32(packet.count)
         // libsrtp writes the trailer past the packet's end without bounds checks.
         if reserve > 0 { packet.append(contentsOf: repeatElement(0, count: reserve)) }
