@@ -15,7 +15,9 @@ final class AEADSRTPTransform {
     static let rtcpTrailerLength = 4
     private static let maximumRTCPIndex: UInt64 = 0x7FFF_FFFF
 
-    private struct Source {
+    /// A class, so a packet changes its source's windows where they are: changing a large value inside the
+    /// dictionary goes through an accessor whose frame was allocated for every packet.
+    private final class Source {
         var rtp: SRTPReplayWindow?
         var rtcp: SRTPReplayWindow?
         /// The last SRTCP index we sent (outbound).
@@ -88,20 +90,30 @@ final class AEADSRTPTransform {
         record(rtp: index, of: ssrc)
     }
 
-    /// Marks `index` received in the source's RTP window, in place, making the source if it is new.
+    /// The state of `ssrc`, made if it is new.
+    private func source(_ ssrc: UInt32) -> Source {
+        if let known = sources[ssrc] { return known }
+        let made = Source()
+        sources[ssrc] = made
+        return made
+    }
+
+    /// Marks `index` received in the source's RTP window, making the source if it is new.
     private func record(rtp index: UInt64, of ssrc: UInt32) {
-        if sources[ssrc]?.rtp != nil {
-            sources[ssrc]?.rtp?.accept(index)
+        let state = source(ssrc)
+        if state.rtp != nil {
+            state.rtp?.accept(index)
         } else {
-            sources[ssrc, default: Source()].rtp = SRTPReplayWindow(first: index)
+            state.rtp = SRTPReplayWindow(first: index)
         }
     }
 
     private func record(rtcp index: UInt64, of ssrc: UInt32) {
-        if sources[ssrc]?.rtcp != nil {
-            sources[ssrc]?.rtcp?.accept(index)
+        let state = source(ssrc)
+        if state.rtcp != nil {
+            state.rtcp?.accept(index)
         } else {
-            sources[ssrc, default: Source()].rtcp = SRTPReplayWindow(first: index)
+            state.rtcp = SRTPReplayWindow(first: index)
         }
     }
 
@@ -163,7 +175,7 @@ final class AEADSRTPTransform {
             throw SRTPError(.other(status: 0), operation: "protect RTCP (AES-GCM failed)")
         }
         packet.append(contentsOf: trailer)
-        sources[ssrc, default: Source()].rtcpSent = index
+        source(ssrc).rtcpSent = index
     }
 
     func unprotectRTCP(_ packet: inout [UInt8]) throws(SRTPError) {
