@@ -43,6 +43,8 @@ struct FuzzScript {
         uint16(UInt16(truncatingIfNeeded: value))
     }
     mutating func bool(_ value: Bool) { byte(value ? 1 : 0) }
+    /// Bytes as they are, for `FuzzInput.bytes(_:)`.
+    mutating func raw(_ value: [UInt8]) { bytes += value }
     mutating func shortBytes(_ value: [UInt8]) {
         let kept = value.prefix(255)
         byte(UInt8(kept.count))

@@ -6,6 +6,7 @@ public enum FuzzTargets {
         SDPTarget.target,
         RTPPacketTarget.target,
         RTCPCompoundTarget.target,
+        SRTPTarget.target,
         SCTPPacketTarget.target,
         DCEPTarget.target,
         DepacketizerTargets.vp8,
