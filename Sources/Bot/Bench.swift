@@ -61,6 +61,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "With --recorder-cmd or --compare-pion: measure only the other recorder, not the bot.")
     var noBot = false
 
+    @Flag(help: "Keep every run's recorded media; by default a run deletes them once it has counted them (about 1 GB per 100 participant-minutes), keeping logs, manifests and stats.")
+    var keepRecordings = false
+
     @Flag(help: "Start the crowd first and the recorder once everyone is in the room, so that the recorder answers all N offers at once (first media then counts from each offer); default: the recorder first, offering to each joiner.")
     var recorderJoinsLast = false
 
@@ -93,7 +96,7 @@ struct BenchCommand: AsyncParsableCommand {
                 let run = BenchRun(executable: executable, participants: count, seconds: seconds,
                                    folder: (output as NSString).appendingPathComponent(name),
                                    profileSeconds: count == profiled && lossRepair ? profileSeconds : 0, lossRepair: lossRepair,
-                                   recorderJoinsLast: recorderJoinsLast)
+                                   recorderJoinsLast: recorderJoinsLast, keepsRecordings: keepRecordings)
                 let result = try await run.run(logger: logger)
                 results.append(result)
                 print("· N = \(count)\(variant): \(result.summaryLine)")
@@ -155,7 +158,8 @@ struct BenchCommand: AsyncParsableCommand {
                 let run = BenchRun(executable: executable, participants: count, seconds: seconds,
                                    folder: (output as NSString).appendingPathComponent("n-\(count)-\(position)-\(folderName)"),
                                    profileSeconds: count == profiled && recorder == nil ? profileSeconds : 0,
-                                   otherRecorder: recorder, recorderJoinsLast: recorderJoinsLast)
+                                   otherRecorder: recorder, recorderJoinsLast: recorderJoinsLast,
+                                   keepsRecordings: keepRecordings)
                 let result = try await run.run(logger: logger)
                 results.append(result)
                 print("· N = \(count), \(label): \(result.summaryLine)")
@@ -192,6 +196,8 @@ struct BenchRun {
     var otherRecorder: BenchCommand.OtherRecorder? = nil
     /// The crowd joins first; the recorder then answers every participant's offer at once.
     var recorderJoinsLast = false
+    /// False: the run's media files are deleted once counted, so repeated benches do not fill the disk.
+    var keepsRecordings = false
 
     struct Stage: Codable {
         var name: String
@@ -391,6 +397,7 @@ struct BenchRun {
         try? await server.shutdown()
 
         let counts = otherRecorder == nil ? manifestCounts() : Self.statsCounts(otherStats)
+        if !keepsRecordings { Self.removeMedia(under: folder) }
         if otherRecorder != nil, counts == nil {
             print("· the other recorder wrote no readable \(otherStats) (top-level packetsReceived and packetsLost): packets count as 0")
         }
@@ -422,6 +429,16 @@ struct BenchRun {
         return text.split(separator: "\n").compactMap { line -> Int? in
             guard let range = line.range(of: "first media packet ") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+    }
+
+    /// The media files any recorder writes here (WebM, IVF, Ogg, Matroska); logs, manifests and stats stay.
+    static func removeMedia(under folder: String) {
+        let mediaExtensions: Set<String> = ["webm", "ivf", "ogg", "mkv"]
+        let walker = FileManager.default.enumerator(atPath: folder)
+        while let entry = walker?.nextObject() as? String {
+            guard mediaExtensions.contains((entry as NSString).pathExtension.lowercased()) else { continue }
+            try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(entry))
         }
     }
 
