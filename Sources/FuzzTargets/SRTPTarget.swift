@@ -60,21 +60,29 @@ enum SRTPTarget {
                 compare(packet, sessions: sessions, rtcp: true)
             default:
                 // Bytes as they come, to unprotect: both implementations must agree on whether they open.
-                let packet = input.shortBytes()
-                let asRTCP = step & 0x80 != 0
-                var forOurs = packet
-                var forLibsrtp = packet
-                let oursOpened = (try? open(&forOurs, with: sessions.ours.inbound, rtcp: asRTCP)) != nil
-                let libsrtpOpened = (try? open(&forLibsrtp, with: sessions.libsrtp.inbound, rtcp: asRTCP)) != nil
-                RoundTrip.require(oursOpened == libsrtpOpened,
-                                  "srtp: forged packet opened by \(oursOpened ? "ours" : "libsrtp") only: \(packet)")
-                if oursOpened { RoundTrip.require(forOurs == forLibsrtp, "srtp: forged packet opened differently") }
+                _ = openOnBoth(input.shortBytes(), sessions: sessions, rtcp: step & 0x80 != 0, what: "forged packet")
             }
         }
     }
 
-    private static func open(_ packet: inout [UInt8], with session: SRTPSession, rtcp: Bool) throws {
-        if rtcp { try session.unprotectRTCP(&packet) } else { try session.unprotectRTP(&packet) }
+    /// Unprotects `packet` on both inbound sessions, which must agree on whether it opens and on what it
+    /// opens to; what it opened to, nil when it did not.
+    private static func openOnBoth(_ packet: [UInt8], sessions: Sessions, rtcp: Bool, what: String) -> [UInt8]? {
+        func open(_ session: SRTPSession) -> [UInt8]? {
+            var bytes = packet
+            do {
+                if rtcp { try session.unprotectRTCP(&bytes) } else { try session.unprotectRTP(&bytes) }
+                return bytes
+            } catch {
+                return nil
+            }
+        }
+        let ours = open(sessions.ours.inbound)
+        let theirs = open(sessions.libsrtp.inbound)
+        RoundTrip.require((ours == nil) == (theirs == nil),
+                          "srtp: \(what) opened by \(ours != nil ? "ours" : "libsrtp") only: \(packet)")
+        RoundTrip.require(ours == theirs, "srtp: \(what) opened differently: \(packet)")
+        return ours
     }
 
     private static func compare(_ plain: [UInt8], sessions: Sessions, rtcp: Bool) {
@@ -94,13 +102,9 @@ enum SRTPTarget {
         guard oursSealed else { return }
         RoundTrip.require(ours == theirs, "srtp: protected differently from libsrtp: \(plain)")
         // Both inbound sessions see every packet both protected, so their replay state stays the same.
-        var openedByOurs = ours
-        var openedByLibsrtp = theirs
-        let oursOpened = (try? open(&openedByOurs, with: sessions.ours.inbound, rtcp: rtcp)) != nil
-        let libsrtpOpened = (try? open(&openedByLibsrtp, with: sessions.libsrtp.inbound, rtcp: rtcp)) != nil
-        RoundTrip.require(oursOpened == libsrtpOpened,
-                          "srtp: our own packet opened by \(oursOpened ? "ours" : "libsrtp") only: \(plain)")
-        if oursOpened { RoundTrip.require(openedByOurs == plain, "srtp: unprotect did not give back \(plain)") }
+        if let opened = openOnBoth(ours, sessions: sessions, rtcp: rtcp, what: "our own packet") {
+            RoundTrip.require(opened == plain, "srtp: unprotect did not give back \(plain)")
+        }
     }
 
     static func seeds() -> [[UInt8]] {

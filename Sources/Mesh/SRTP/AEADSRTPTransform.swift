@@ -98,23 +98,13 @@ final class AEADSRTPTransform {
         return made
     }
 
-    /// Marks `index` received in the source's RTP window, making the source if it is new.
-    private func record(rtp index: UInt64, of ssrc: UInt32) {
-        let state = source(ssrc)
-        if state.rtp != nil {
-            state.rtp?.accept(index)
-        } else {
-            state.rtp = SRTPReplayWindow(first: index)
-        }
-    }
+    /// Marks `index` received in the source's RTP window, making the source and the window if they are new.
+    private func record(rtp index: UInt64, of ssrc: UInt32) { Self.record(index, in: &source(ssrc).rtp) }
 
-    private func record(rtcp index: UInt64, of ssrc: UInt32) {
-        let state = source(ssrc)
-        if state.rtcp != nil {
-            state.rtcp?.accept(index)
-        } else {
-            state.rtcp = SRTPReplayWindow(first: index)
-        }
+    private func record(rtcp index: UInt64, of ssrc: UInt32) { Self.record(index, in: &source(ssrc).rtcp) }
+
+    private static func record(_ index: UInt64, in window: inout SRTPReplayWindow?) {
+        if window == nil { window = SRTPReplayWindow(first: index) } else { window?.accept(index) }
     }
 
     func unprotectRTP(_ packet: inout [UInt8]) throws(SRTPError) {
