@@ -9,9 +9,10 @@ import Recorder
 ///
 /// A fresh call per input keeps every finding reproducible from its input alone, at a price: most of an
 /// input's time goes to making the two connections (SDP offer and answer) and the DTLS handshake, and
-/// under ASan it runs 100-200 inputs/s on this 2-core machine (docs/input-safety.md). A persistent connected pair would run many times faster but would make a
-/// finding depend on every input before it; a connection built in the connected state without a handshake
-/// would need a way into `PeerConnection` that production code does not have.
+/// under ASan it runs 100-200 inputs/s on this 2-core machine (docs/input-safety.md). A persistent connected
+/// pair would run many times faster but would make a finding depend on every input before it; a connection
+/// built in the connected state without a handshake would need a way into `PeerConnection` that production
+/// code does not have.
 enum ConnectedPeerTarget {
     static let target = FuzzTarget(name: "connected-peer", run: run, seeds: seeds)
     static let maximumSteps = 120

@@ -48,21 +48,24 @@ struct ReceivedTSNs {
     }
 
     /// What inserting `tsn` would do, without doing it.
-    func classify(_ tsn: UInt32) -> Outcome {
+    func classify(_ tsn: UInt32) -> Outcome { locate(tsn).outcome }
+
+    /// The outcome for `tsn`, its distance above the cumulative TSN and, when new, the index of the first
+    /// run after it: one search serves both the question and the insertion.
+    private func locate(_ tsn: UInt32) -> (outcome: Outcome, distance: UInt32, index: Int) {
         let distance = offset(tsn)
         // Zero is the cumulative TSN itself; beyond half the space it is serially below it.
-        if distance == 0 || distance > UInt32(Int32.max) { return .duplicate }
-        if distance > window { return .beyondWindow }
+        if distance == 0 || distance > UInt32(Int32.max) { return (.duplicate, distance, 0) }
+        if distance > window { return (.beyondWindow, distance, 0) }
         let index = firstRun(endingAtOrAbove: distance)
-        return index < runs.count && offset(runs[index].first) <= distance ? .duplicate : .new
+        let held = index < runs.count && offset(runs[index].first) <= distance
+        return (held ? .duplicate : .new, distance, index)
     }
 
     @discardableResult
     mutating func insert(_ tsn: UInt32) -> Outcome {
-        let outcome = classify(tsn)
+        let (outcome, distance, index) = locate(tsn)
         guard outcome == .new else { return outcome }
-        let distance = offset(tsn)
-        let index = firstRun(endingAtOrAbove: distance)
         let joinsPrevious = index > 0 && offset(runs[index - 1].last) == distance - 1
         let joinsNext = index < runs.count && offset(runs[index].first) == distance + 1
         switch (joinsPrevious, joinsNext) {
@@ -76,11 +79,16 @@ struct ReceivedTSNs {
         case (false, false):
             runs.insert(Run(first: tsn, last: tsn), at: index)
         }
+        absorbLeadingRun()
+        return .new
+    }
+
+    /// A run that starts right after the cumulative TSN has no hole before it: it becomes the cumulative TSN.
+    private mutating func absorbLeadingRun() {
         if let run = runs.first, run.first == cumulative &+ 1 {
             cumulative = run.last
             runs.removeFirst()
         }
-        return .new
     }
 
     /// RFC 3758: everything up to `newCumulative` counts as arrived. Returns false when that is not ahead.
@@ -91,10 +99,7 @@ struct ReceivedTSNs {
         runs.removeFirst(min(kept, runs.count))
         if let run = runs.first, offset(run.first) <= distance { runs[0].first = newCumulative &+ 1 }
         cumulative = newCumulative
-        if let run = runs.first, run.first == cumulative &+ 1 {
-            cumulative = run.last
-            runs.removeFirst()
-        }
+        absorbLeadingRun()
         return true
     }
 

@@ -67,18 +67,24 @@ struct SRTPReplayWindow {
         mark(index)
     }
 
+    /// The word of `seen` that holds `index`'s bit, and the bit.
+    private static func slot(_ index: UInt64) -> (word: Int, bit: UInt64) {
+        let slot = Int(index % UInt64(size))
+        return (slot / 64, 1 << UInt64(slot % 64))
+    }
+
     private func isMarked(_ index: UInt64) -> Bool {
-        let slot = Int(index % UInt64(Self.size))
-        return seen[slot / 64] & (1 << UInt64(slot % 64)) != 0
+        let (word, bit) = Self.slot(index)
+        return seen[word] & bit != 0
     }
 
     private mutating func mark(_ index: UInt64) {
-        let slot = Int(index % UInt64(Self.size))
-        seen[slot / 64] |= 1 << UInt64(slot % 64)
+        let (word, bit) = Self.slot(index)
+        seen[word] |= bit
     }
 
     private mutating func unmark(_ index: UInt64) {
-        let slot = Int(index % UInt64(Self.size))
-        seen[slot / 64] &= ~(1 << UInt64(slot % 64))
+        let (word, bit) = Self.slot(index)
+        seen[word] &= ~bit
     }
 }
