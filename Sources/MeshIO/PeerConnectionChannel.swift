@@ -29,7 +29,7 @@ public final class PeerConnectionChannel: Sendable {
         sockets: SharedDatagramSockets,
         group: any EventLoopGroup,
         logger: Logger,
-        events: @escaping @Sendable (ConnectionKey, PeerEvent) -> Void,
+        events: @escaping @Sendable (ConnectionKey, consuming PeerEvent) -> Void,
         makeConnection: @escaping @Sendable (TransportAddress, Timestamp) throws -> PeerConnection
     ) async throws -> PeerConnectionChannel {
         let loop = group.next()
@@ -110,7 +110,7 @@ public final class PeerConnectionChannel: Sendable {
         let connection: PeerConnection
         private let socket: SharedDatagramSocket
         let logger: Logger
-        let events: @Sendable (ConnectionKey, PeerEvent) -> Void
+        let events: @Sendable (ConnectionKey, consuming PeerEvent) -> Void
         /// While joining: the connection's own timer task and the tick it fires on.
         private var scheduled: (tick: NIODeadline, task: Scheduled<Void>)?
         /// Past its join: the tick its socket's one timer is to fire it on (`SharedDatagramSocket.wake`).
@@ -128,7 +128,7 @@ public final class PeerConnectionChannel: Sendable {
         var isJoining: Bool { connection.isJoining && MonotonicClock.now() < joinWindowEnd }
 
         init(key: ConnectionKey, connection: PeerConnection, socket: SharedDatagramSocket, logger: Logger,
-             events: @escaping @Sendable (ConnectionKey, PeerEvent) -> Void) {
+             events: @escaping @Sendable (ConnectionKey, consuming PeerEvent) -> Void) {
             self.key = key
             self.connection = connection
             self.socket = socket

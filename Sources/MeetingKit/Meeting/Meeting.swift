@@ -267,15 +267,19 @@ public actor Meeting {
             let channel = try await PeerConnectionChannel.open(
                 key: key, sockets: sockets, group: group, logger: logger,
                 events: { key, event in
-                    if case .rtp(let packet, let track, let at) = event {
+                    // The event is taken apart, not read: a packet bound out of a borrowed event was copied
+                    // (its buffers retained) once more per packet.
+                    switch consume event {
+                    case .rtp(let packet, let track, let at):
                         packetTap?(key, packet.payload.count)
+                        if observesMedia { events.yield((key, .rtp(packet, track, at))) }
                         sink.deliver(.packet(packet, track, at))
-                        if !observesMedia { return }
-                    }
-                    if case .senderReport(let ssrc, let ntpTime, let rtpTimestamp) = event {
+                    case .senderReport(let ssrc, let ntpTime, let rtpTimestamp):
                         sink.deliver(.senderReport(ssrc: ssrc, ntpTime: ntpTime, rtpTimestamp: rtpTimestamp))
+                        events.yield((key, .senderReport(ssrc: ssrc, ntpTime: ntpTime, rtpTimestamp: rtpTimestamp)))
+                    case let other:
+                        events.yield((key, other))
                     }
-                    events.yield((key, event))
                 }, makeConnection: make)
             connections.add(channel, for: key)
             var files: [String] = []

@@ -7,7 +7,7 @@ final class MediaSink: Sendable {
 
     func attach(_ task: RecordingTask) { recording.withLock { $0 = task } }
 
-    func deliver(_ input: RecordingTask.Input) {
+    func deliver(_ input: consuming RecordingTask.Input) {
         recording.withLock { $0 }?.deliver(input)
     }
 }

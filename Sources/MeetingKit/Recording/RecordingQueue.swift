@@ -35,11 +35,13 @@ final class RecordingQueue<Element: Sendable>: Sendable {
 
     /// Queues `element`; when it is refused and the refusal deserves a log line, the count so far.
     /// After `finish` nothing is queued, and nothing counted: the recording is over.
-    func push(_ element: Element) -> Int? {
+    func push(_ element: consuming Element) -> Int? {
+        // Handed into the queue rather than copied: a copy of a packet retains its buffers once more.
+        var handed = Optional(element)
         let accepted = contents.withLock { contents in
             guard !contents.finished else { return true }
             guard contents.elements.count < capacity else { return false }
-            contents.elements.append(element)
+            if let element = handed.take() { contents.elements.append(element) }
             return true
         }
         guard !accepted else { return nil }

@@ -15,6 +15,14 @@ final class RecordingTask: Sendable {
         case expect(Set<MediaTrack.Kind>)
         /// The connection's round trip: how long video waits for retransmissions.
         case roundTrip(RoundTrip)
+
+        /// The input, leaving in its place one that holds no memory: walking a batch by copying each
+        /// packet out retained its buffers once more per packet, and released them twice.
+        mutating func take() -> Input {
+            var taken = Input.expect([])
+            swap(&taken, &self)
+            return taken
+        }
     }
 
     private let inputs: RecordingQueue<Input>
@@ -96,8 +104,9 @@ final class RecordingTask: Sendable {
             while true {
                 let finished = inputs.take(into: &batch)
                 var received = false
-                for input in batch {
-                    switch input {
+                for index in batch.indices {
+                    // Moved out of the batch, not copied: see `Input.taken`.
+                    switch batch[index].take() {
                     case .packet(let packet, let track, let at):
                         lastTime = at
                         recorder.receive(packet, track: track, at: at)
@@ -167,7 +176,7 @@ final class RecordingTask: Sendable {
     /// Longer than a packet takes from its arrival stamp into the queue, even on a loaded event loop.
     static let arrivalMargin: Duration = .milliseconds(50)
 
-    func deliver(_ input: Input) {
+    func deliver(_ input: consuming Input) {
         guard let refused = inputs.push(input) else { return }
         logger.warning("recording \(fileName) falls behind: \(refused) inputs refused so far (queue of \(RecordingQueue<Input>.capacity))")
     }

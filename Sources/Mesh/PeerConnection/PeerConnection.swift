@@ -361,8 +361,12 @@ public final class PeerConnection {
 
     public func pollOutput() -> PeerOutput {
         if outputIndex < outputs.count {
-            defer { outputIndex += 1 }
-            return outputs[outputIndex]
+            // Moved out, not copied: a copy of an RTP event retains the packet's buffers once more, and the
+            // queue's own copy is released only when the queue empties.
+            var output = PeerOutput.timeout(nil)
+            swap(&output, &outputs[outputIndex])
+            outputIndex += 1
+            return output
         }
         outputs.removeAll(keepingCapacity: true)
         outputIndex = 0

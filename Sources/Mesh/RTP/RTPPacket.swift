@@ -60,14 +60,12 @@ public struct RTPPacket: Sendable, Equatable {
         let first = try reader.readUInt8()
         guard first >> 6 == 2 else { throw ParseError("RTP: version \(first >> 6), expected 2") }
         let second = try reader.readUInt8()
-        marker = second & 0x80 != 0
-        payloadType = second & 0x7F
-        sequenceNumber = try reader.readUInt16()
-        timestamp = try reader.readUInt32()
-        ssrc = try reader.readUInt32()
+        let sequenceNumber = try reader.readUInt16()
+        let timestamp = try reader.readUInt32()
+        let ssrc = try reader.readUInt32()
 
         let csrcCount = Int(first & 0x0F)
-        csrcs = []
+        var csrcs: [UInt32] = []
         if csrcCount > 0 {
             guard reader.remaining >= 4 * csrcCount else {
                 throw ParseError("RTP: truncated CSRC list of \(csrcCount)")
@@ -76,19 +74,18 @@ public struct RTPPacket: Sendable, Equatable {
             for _ in 0..<csrcCount { csrcs.append(try reader.readUInt32()) }
         }
 
+        var extensionProfile: UInt16?
+        var extensions: [RTPHeaderExtension] = []
         if first & 0x10 != 0 {
             let profile = try reader.readUInt16()
             let words = Int(try reader.readUInt16())
             let block = try reader.readBytes(words * 4)
             extensionProfile = profile
             extensions = try RTPHeaderExtension.parse(profile: profile, block: block)
-        } else {
-            extensionProfile = nil
-            extensions = []
         }
 
         var rest = reader.readRest()
-        paddingLength = 0
+        var paddingLength = 0
         if first & 0x20 != 0 {
             guard let count = rest.last else { throw ParseError("RTP: padding bit set but no padding") }
             guard count > 0, Int(count) <= rest.count else {
@@ -97,7 +94,26 @@ public struct RTPPacket: Sendable, Equatable {
             paddingLength = Int(count)
             rest = rest.dropLast(Int(count))
         }
-        payload = rest
+        // Every part handed over once, at the end: assigned one by one to a throwing initializer's `self`,
+        // the parsed packet was copied whole on the way out (its three buffers retained once more).
+        self.init(marker: second & 0x80 != 0, payloadType: second & 0x7F, sequenceNumber: sequenceNumber,
+                  timestamp: timestamp, ssrc: ssrc, csrcs: csrcs, extensionProfile: extensionProfile,
+                  extensions: extensions, paddingLength: paddingLength, payload: rest)
+    }
+
+    private init(marker: Bool, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, ssrc: UInt32,
+                 csrcs: [UInt32], extensionProfile: UInt16?, extensions: [RTPHeaderExtension], paddingLength: Int,
+                 payload: ArraySlice<UInt8>) {
+        self.marker = marker
+        self.payloadType = payloadType
+        self.sequenceNumber = sequenceNumber
+        self.timestamp = timestamp
+        self.ssrc = ssrc
+        self.csrcs = csrcs
+        self.extensionProfile = extensionProfile
+        self.extensions = extensions
+        self.paddingLength = paddingLength
+        self.payload = payload
     }
 
     public init(parsing bytes: [UInt8]) throws { try self.init(parsing: bytes[...]) }

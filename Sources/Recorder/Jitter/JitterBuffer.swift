@@ -77,6 +77,12 @@ public struct JitterBuffer: Sendable {
         var rtpTimestamp: UInt32
         var arrival: Timestamp
         var content: Content
+
+        /// Media that does not start a frame: the stream's head must not start there.
+        var continuesFrame: Bool {
+            if case .media(let fragment) = content { return !fragment.isFrameStart }
+            return false
+        }
     }
 
     public let configuration: Configuration
@@ -173,7 +179,7 @@ public struct JitterBuffer: Sendable {
             advance(to: sequence - UInt64(configuration.capacity) + 1, at: time)
         }
 
-        if let existing = slots[Int(truncatingIfNeeded: sequence) & mask], existing.sequence == sequence {
+        if slots[Int(truncatingIfNeeded: sequence) & mask]?.sequence == sequence {
             statistics.duplicates += 1
             return
         }
@@ -249,16 +255,16 @@ public struct JitterBuffer: Sendable {
         guard var sequence = head else { return }
         while heldCount > 0 {
             let index = Int(truncatingIfNeeded: sequence) & mask
-            guard let slot = slots[index], slot.sequence == sequence else { break }
+            // Slots are read in place and taken out when released: a slot copied out of the ring retains
+            // its payload's buffer once more (and the ring's copy is released at once after).
+            guard slots[index]?.sequence == sequence else { break }
             if isStarting {
-                if case .media(let fragment) = slot.content, !fragment.isFrameStart, isVideo,
-                    let startDeadline, time < startDeadline
-                {
+                if slots[index]?.continuesFrame == true, isVideo, let startDeadline, time < startDeadline {
                     break
                 }
                 isStarting = false
             }
-            slots[index] = nil
+            guard let slot = slots[index].take() else { break }
             heldCount -= 1
             sequence += 1
             hand(slot, at: time)
@@ -276,12 +282,11 @@ public struct JitterBuffer: Sendable {
         isStarting = false
         while sequence < target {
             let index = Int(truncatingIfNeeded: sequence) & mask
-            if let slot = slots[index], slot.sequence == sequence {
+            if slots[index]?.sequence == sequence, let slot = slots[index].take() {
                 if missing > 0 {
                     declareLost(missing, at: time)
                     missing = 0
                 }
-                slots[index] = nil
                 heldCount -= 1
                 hand(slot, at: time)
             } else {
@@ -350,9 +355,7 @@ public struct JitterBuffer: Sendable {
     private func nextHeldSequence() -> UInt64? {
         guard heldCount > 0, var sequence = head else { return nil }
         for _ in 0..<slots.count {
-            if let slot = slots[Int(truncatingIfNeeded: sequence) & mask], slot.sequence == sequence {
-                return sequence
-            }
+            if slots[Int(truncatingIfNeeded: sequence) & mask]?.sequence == sequence { return sequence }
             sequence += 1
         }
         return nil
@@ -363,9 +366,10 @@ public struct JitterBuffer: Sendable {
         var oldest: Timestamp?
         var found = 0
         while found < heldCount, sequence - (head ?? sequence) < UInt64(slots.count) {
-            if let slot = slots[Int(truncatingIfNeeded: sequence) & mask], slot.sequence == sequence {
+            let index = Int(truncatingIfNeeded: sequence) & mask
+            if slots[index]?.sequence == sequence, let arrival = slots[index]?.arrival {
                 found += 1
-                if oldest.map({ slot.arrival < $0 }) ?? true { oldest = slot.arrival }
+                if oldest.map({ arrival < $0 }) ?? true { oldest = arrival }
             }
             sequence += 1
         }
