@@ -31,6 +31,9 @@ public struct FrameAssembler: Sendable {
     private var isInFrame = false
     /// The current frame is being skipped (no keyframe yet): its bytes are never copied.
     private var isDiscarding = false
+    /// Where every frame of the stream is assembled: kept between frames (up to `keptAssemblyCapacity`),
+    /// and each frame leaves as an exact copy of it. A fresh buffer per frame, grown as packets came and
+    /// then trimmed, took three allocations per video frame.
     private var data: [UInt8] = []
     private var packetsInFrame = 0
     private var layerStarts: [Int] = []
@@ -121,10 +124,7 @@ public struct FrameAssembler: Sendable {
         }
         isAwaitingKeyframe = false
         isDiscarding = false
-        // Frames are handed off, so each starts a fresh buffer sized like one packet's worth;
-        // growth is geometric from there.
-        data = []
-        data.reserveCapacity(fragment.data.count * 2)
+        data.removeAll(keepingCapacity: true)
         data.append(contentsOf: fragment.data)
         layerStarts.removeAll(keepingCapacity: true)
         layerStarts.append(0)
@@ -143,18 +143,22 @@ public struct FrameAssembler: Sendable {
             depacketizer.finishFrame(&data, layerSizes: sizes)
         }
         let frame = MediaFrame(
-            data: FrameAssembler.fitted(data), rtpTimestamp: rtpTimestamp, isKeyframe: isKeyframe, width: width,
+            data: FrameAssembler.exactCopy(of: data), rtpTimestamp: rtpTimestamp, isKeyframe: isKeyframe, width: width,
             height: height, firstSequence: firstSequence, lastSequence: lastSequence, receivedAt: receivedAt)
-        data = []
+        // A keyframe can be a hundred times a delta frame: the room it needed is not kept for the next.
+        if data.capacity > Self.keptAssemblyCapacity { data = [] } else { data.removeAll(keepingCapacity: true) }
         events.append(.frame(frame))
     }
 
-    /// `data` with no spare capacity. A frame waits up to half a second in the recorder's interleaving
-    /// holdback, and geometric growth leaves up to half of its buffer unused: at 1 Mbit/s that spare room
-    /// was ~100 KB per participant. One copy per frame (a few KB) costs far less than keeping it.
-    static func fitted(_ data: [UInt8]) -> [UInt8] {
-        guard data.capacity - data.count > FrameAssembler.tolerableSpareBytes else { return data }
-        return [UInt8](unsafeUninitializedCapacity: data.count) { buffer, initialized in
+    /// The assembly buffer kept between frames: a 1 Mbit/s camera's delta frames are about 4 KB, a 720p
+    /// camera's at 2.5 Mbit/s about 10 KB. Kept per video stream, so small: 100 participants keep 1.6 MB.
+    static let keptAssemblyCapacity = 16 << 10
+
+    /// `data` in a buffer of its own with no spare capacity. A frame waits up to half a second in the
+    /// recorder's interleaving holdback, so spare room would be held that long (at 1 Mbit/s geometric
+    /// growth left ~100 KB per participant); one copy per frame (a few KB) costs far less.
+    static func exactCopy(of data: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: data.count) { buffer, initialized in
             initialized = data.withUnsafeBufferPointer { source in
                 guard let base = source.baseAddress, let destination = buffer.baseAddress else { return 0 }
                 destination.initialize(from: base, count: source.count)
@@ -162,6 +166,4 @@ public struct FrameAssembler: Sendable {
             }
         }
     }
-
-    static let tolerableSpareBytes = 512
 }

@@ -73,7 +73,7 @@ public struct WebMFinalization: Sendable, Equatable {
             guard !overflow else { continue }
             var entry = ByteWriter(capacity: WebMLayout.frameDurationSlotLength)
             entry.ebmlID(EBML.ID.defaultDuration)
-            entry.write(contentsOf: EBML.encodeSize(8))
+            entry.ebmlSize(8)
             entry.write(UInt64(span / Int64(timing.frames - 1)))
             patches.append(Patch(offset: slot, bytes: entry.bytes))
         }
@@ -95,7 +95,7 @@ public struct WebMFinalization: Sendable, Equatable {
                         seek.ebmlBinary(EBML.ID.seekID, EBML.encodeID(id))
                         // Always 8 bytes, so the SeekHead's length does not depend on where things are.
                         seek.ebmlID(EBML.ID.seekPosition)
-                        seek.write(contentsOf: EBML.encodeSize(8))
+                        seek.ebmlSize(8)
                         seek.write(UInt64(clamping: offset - layout.segmentDataOffset))
                     }
                 }

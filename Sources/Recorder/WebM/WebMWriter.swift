@@ -176,7 +176,7 @@ public struct WebMWriter: Sendable {
         }
         layout.infoOffset = written + Int64(out.count)
         out.ebmlID(EBML.ID.info)
-        out.write(contentsOf: EBML.encodeSize(UInt64(info.count)))
+        out.ebmlSize(UInt64(info.count))
         layout.durationSlot = written + Int64(out.count + durationInInfo)
         out.write(contentsOf: info.bytes)
 
@@ -187,12 +187,12 @@ public struct WebMWriter: Sendable {
             var entry = ByteWriter(capacity: 128)
             let slot = Self.writeTrackEntry(track, into: &entry)
             list.ebmlID(EBML.ID.trackEntry)
-            list.write(contentsOf: EBML.encodeSize(UInt64(entry.count)))
+            list.ebmlSize(UInt64(entry.count))
             if let slot { slotsInList.append((track.number, list.count + slot)) }
             list.write(contentsOf: entry.bytes)
         }
         out.ebmlID(EBML.ID.tracks)
-        out.write(contentsOf: EBML.encodeSize(UInt64(list.count)))
+        out.ebmlSize(UInt64(list.count))
         for slot in slotsInList { layout.frameDurationSlots[slot.track] = written + Int64(out.count + slot.offset) }
         out.write(contentsOf: list.bytes)
         written += Int64(out.count)
@@ -254,11 +254,10 @@ public struct WebMWriter: Sendable {
         }
         lastTimestamp[track] = timestamp
 
-        let trackNumber = EBML.encodeSize(track)
         let blockOffset = base + Int64(out.count)
         out.ebmlID(EBML.ID.simpleBlock)
-        out.write(contentsOf: EBML.encodeSize(UInt64(trackNumber.count + 3 + frame.count)))
-        out.write(contentsOf: trackNumber)
+        out.ebmlSize(UInt64(EBML.markedSize(track).length + 3 + frame.count))
+        out.ebmlSize(track)
         // Within 0..<maximumClusterMilliseconds by construction, so int16 always holds it.
         out.write(UInt16(truncatingIfNeeded: timestamp - start))
         out.write(UInt8(description.codec.isVideo && !keyframe ? 0x00 : 0x80))
