@@ -105,7 +105,7 @@ final class RecordingTask: Sendable {
                 let finished = inputs.take(into: &batch)
                 var received = false
                 for index in batch.indices {
-                    // Moved out of the batch, not copied: see `Input.taken`.
+                    // Moved out of the batch, not copied: see `Input.take()`.
                     switch batch[index].take() {
                     case .packet(let packet, let track, let at):
                         lastTime = at
