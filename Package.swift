@@ -39,12 +39,13 @@ let package = Package(
         .target(name: "CEngageOpus", linkerSettings: [.linkedLibrary("opus")]),
         .target(name: "CEngageZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CEngageFileSync"),
+        .target(name: "CEngageChecksum"),
         .target(name: "CEngageReceiveTime"),
         // libwebm's parser (Debian ships no muxer): an independent reader for tests.
         .target(name: "CEngageWebMParser", linkerSettings: [.linkedLibrary("webm")]),
 
         // The sans-IO WebRTC participant: no sockets, no clocks, no files.
-        .target(name: "Mesh", dependencies: ["CEngageOpenSSL", "CEngageSRTP"], swiftSettings: strict),
+        .target(name: "Mesh", dependencies: ["CEngageOpenSSL", "CEngageSRTP", "CEngageChecksum"], swiftSettings: strict),
         // From RTP frames to WebM files, transcripts and manifests; no networking.
         .target(name: "Recorder", dependencies: ["Mesh"], swiftSettings: strict),
         // The bot's own tile: a slate saying the meeting is recorded, VP8 and Opus encoders, their pacing.
@@ -107,7 +108,7 @@ let package = Package(
         // `engage-fuzz TARGET [FILE...]`: replays inputs through a target; built with -DFUZZING it runs libFuzzer.
         .executableTarget(name: "EngageFuzz", dependencies: ["FuzzTargets", "CEngageFuzzer"], swiftSettings: strict),
 
-        .testTarget(name: "MeshTests", dependencies: ["Mesh", "CEngageOpenSSL"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "MeshTests", dependencies: ["Mesh", "CEngageOpenSSL", "CEngageChecksum"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Mesh", "CEngageWebMParser", "CEngageOpus"], swiftSettings: strict),
         // Test support shared by test targets: judging recordings by decoding them (flash and beep onsets).
         .target(name: "MediaInspection", path: "Tests/MediaInspection", swiftSettings: strict),

@@ -74,7 +74,16 @@ public struct SCTPPacket: Equatable, Sendable {
 
     /// CRC32c over the packet with its checksum field taken as zero.
     static func computeChecksum(_ bytes: [UInt8]) -> UInt32 {
-        CRC32c.checksum(bytes[0..<8].lazy + [0, 0, 0, 0] + bytes[12...])
+        var crc: UInt32 = 0xffff_ffff
+        bytes.withUnsafeBytes { raw in
+            // Callers hold at least the 12-byte common header; anything shorter is summed as it is.
+            let headerEnd = min(8, raw.count)
+            let bodyStart = min(12, raw.count)
+            CRC32c.update(&crc, UnsafeRawBufferPointer(rebasing: raw[0..<headerEnd]))
+            if raw.count >= 12 { withUnsafeBytes(of: UInt32(0)) { CRC32c.update(&crc, $0) } }
+            CRC32c.update(&crc, UnsafeRawBufferPointer(rebasing: raw[bodyStart...]))
+        }
+        return ~crc
     }
 
     private static func checksumField(_ bytes: [UInt8]) -> UInt32 {
