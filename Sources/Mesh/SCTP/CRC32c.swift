@@ -4,8 +4,8 @@ import CEngageChecksum
 ///
 /// SCTP chose it over the Adler-32 of RFC 2960 because Adler-32 is weak on short packets.
 /// Contiguous bytes go through the CPU's crc32 instruction where it has one (SSE4.2, `CEngageChecksum`):
-/// a table lookup per byte was ample for chat, but it made every SCTP packet a peer sends cost a
-/// microsecond or two per kilobyte, and was three fifths of the `sctp-association` fuzz target's time.
+/// a table lookup per byte was ample for chat, but every SCTP packet a peer sends pays for it, and it was
+/// three fifths of the `sctp-association` fuzz target's time (docs/input-safety.md).
 public enum CRC32c {
     public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
         var crc: UInt32 = 0xffff_ffff
@@ -17,7 +17,7 @@ public enum CRC32c {
     static func update(_ crc: inout UInt32, _ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         if cengage_crc32c_update(&crc, base.assumingMemoryBound(to: UInt8.self), bytes.count) == 1 { return }
-        for byte in bytes { crc = step(crc, byte) }
+        updateByTable(&crc, bytes)
     }
 
     /// The same bytes a byte at a time, whatever the CPU: what tests compare the instruction with.
