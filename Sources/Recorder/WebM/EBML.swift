@@ -12,8 +12,9 @@ public enum EBML {
     /// The shortest vint for `value`. Values above `maximumSize` cannot exist in memory; one is
     /// written as `maximumSize` rather than trapping.
     public static func encodeSize(_ value: UInt64) -> [UInt8] {
-        let (marked, length) = markedSize(value)
-        return (0..<length).reversed().map { UInt8(truncatingIfNeeded: marked >> (8 * UInt64($0))) }
+        var writer = ByteWriter(capacity: 8)
+        writer.ebmlSize(value)
+        return writer.bytes
     }
 
     /// The shortest vint for `value` as an integer with its length marker, and its length in bytes.
@@ -29,8 +30,9 @@ public enum EBML {
     /// in place later by one of the same width; `nil` when it does not fit.
     public static func encodeSize(_ value: UInt64, length: Int) -> [UInt8]? {
         guard (1...8).contains(length), value < (UInt64(1) << (7 * UInt64(length))) - 1 else { return nil }
-        let marked = value | (UInt64(1) << (7 * UInt64(length)))
-        return (0..<length).reversed().map { UInt8(truncatingIfNeeded: marked >> (8 * UInt64($0))) }
+        var writer = ByteWriter(capacity: length)
+        writer.writeBigEndian(value | (UInt64(1) << (7 * UInt64(length))), count: length)
+        return writer.bytes
     }
 
     /// A Void element of exactly `totalLength` bytes (ID and size included), which every reader skips:
@@ -47,7 +49,9 @@ public enum EBML {
 
     /// Element IDs keep their marker bits on the wire, so they are written as their big-endian bytes.
     public static func encodeID(_ id: UInt32) -> [UInt8] {
-        (0..<idLength(id)).reversed().map { UInt8(truncatingIfNeeded: id >> (8 * UInt32($0))) }
+        var writer = ByteWriter(capacity: 4)
+        writer.ebmlID(id)
+        return writer.bytes
     }
 
     static func idLength(_ id: UInt32) -> Int { id > 0xFF_FFFF ? 4 : id > 0xFFFF ? 3 : id > 0xFF ? 2 : 1 }
@@ -148,21 +152,24 @@ public enum EBML {
 // IDs and sizes are written byte by byte into the writer: building each as an array first cost two
 // allocations per frame recorded (a third of the recorder's mallocs per packet at N = 20).
 extension ByteWriter {
-    mutating func ebmlID(_ id: UInt32) {
-        for shift in (0..<EBML.idLength(id)).reversed() { write(UInt8(truncatingIfNeeded: id >> (8 * UInt32(shift)))) }
-    }
+    mutating func ebmlID(_ id: UInt32) { writeBigEndian(UInt64(id), count: EBML.idLength(id)) }
 
     /// `value` as the shortest vint (`EBML.encodeSize`).
     mutating func ebmlSize(_ value: UInt64) {
         let (marked, length) = EBML.markedSize(value)
-        for shift in (0..<length).reversed() { write(UInt8(truncatingIfNeeded: marked >> (8 * UInt64(shift)))) }
+        writeBigEndian(marked, count: length)
+    }
+
+    /// The low `count` bytes of `value`, most significant first: how EBML writes IDs, sizes and integers.
+    fileprivate mutating func writeBigEndian(_ value: UInt64, count: Int) {
+        for shift in (0..<count).reversed() { write(UInt8(truncatingIfNeeded: value >> (8 * UInt64(shift)))) }
     }
 
     mutating func ebmlUInt(_ id: UInt32, _ value: UInt64) {
         ebmlID(id)
         let length = max(1, (64 - value.leadingZeroBitCount + 7) / 8)
         ebmlSize(UInt64(length))
-        for shift in (0..<length).reversed() { write(UInt8(truncatingIfNeeded: value >> (8 * UInt64(shift)))) }
+        writeBigEndian(value, count: length)
     }
 
     mutating func ebmlInt64(_ id: UInt32, _ value: Int64) {
